@@ -1,0 +1,567 @@
+"""The SpiffWorkflow adapter: the only module of Sinergi that imports SpiffWorkflow.
+
+It parses BPMN (safely, with the Spiff parser and its XSD), runs instances with the sandboxed script
+environment, fires timers on the injected clock, and stores instance state *without* the parsed
+definition: the definition is parsed once per version and cached per process.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import copy
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from lxml import etree
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.specs.event_definitions import timer as _timer_module
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnBaseWorkflow
+from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.serializer import DEFAULT_CONFIG as _SPIFF_DEFAULT_CONFIG
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
+from SpiffWorkflow.util.task import TaskIterator, TaskState
+from SpiffWorkflow.workflow import Workflow
+
+from server.workflows import sandbox
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
+SERIALIZER_VERSION = "1.5"
+_DEEP = 10**7
+
+# --------------------------------------------------------------------------------------------------
+# Library fixes applied once at import.
+#
+# 1. TaskIterator's hidden max_depth=1000 makes a gateway loop stall after ~333 iterations while
+#    is_completed() reports True (shared/spiffworkflow.md 4.3). Make every iterator deep.
+_orig_get_tasks_iterator = BpmnBaseWorkflow.get_tasks_iterator
+
+
+def _deep_get_tasks_iterator(self: Any, first_task: Any = None, **kwargs: Any) -> Any:
+    kwargs.setdefault("max_depth", _DEEP)
+    return _orig_get_tasks_iterator(self, first_task, **kwargs)
+
+
+def _deep_is_completed(self: Any) -> bool:
+    if not self.completed:
+        try:
+            next(TaskIterator(self.task_tree, state=TaskState.NOT_FINISHED_MASK, max_depth=_DEEP))
+        except StopIteration:
+            self.completed = True
+    return bool(self.completed)
+
+
+BpmnBaseWorkflow.get_tasks_iterator = _deep_get_tasks_iterator  # type: ignore[method-assign]
+Workflow.is_completed = _deep_is_completed  # type: ignore[method-assign]
+
+# 2. Timers read datetime.now() from the module global; route it through the injected clock.
+_engine_now: contextvars.ContextVar[datetime | None] = contextvars.ContextVar("engine_now", default=None)
+
+
+class _ClockDatetime(datetime):
+    @classmethod
+    def now(cls, tz: Any = None) -> _ClockDatetime:  # type: ignore[override]
+        current = _engine_now.get()
+        if current is None:
+            from server import clock
+
+            current = clock.utcnow()
+        value = current.astimezone(tz or UTC)
+        return cls.combine(value.date(), value.timetz())
+
+
+_timer_module.datetime = _ClockDatetime  # type: ignore[attr-defined, misc]
+
+
+@contextmanager
+def engine_time(now: datetime) -> Iterator[None]:
+    """Run engine code as if the wall clock said ``now``."""
+    if now.tzinfo is None:
+        raise ValueError("engine time must be timezone-aware")
+    token = _engine_now.set(now)
+    try:
+        yield
+    finally:
+        _engine_now.reset(token)
+
+
+# --------------------------------------------------------------------------------------------------
+# Errors and definition metadata
+
+
+class EngineError(Exception):
+    """A workflow could not be parsed, loaded or advanced."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation problem of a definition, tied to a BPMN element when known."""
+
+    element_id: str | None
+    code: str
+    message: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+class DefinitionInvalidError(EngineError):
+    def __init__(self, problems: list[Problem]):
+        super().__init__("; ".join(f"{p.element_id or '-'}: {p.message}" for p in problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class UserTaskInfo:
+    bpmn_id: str
+    name: str
+    lane: str | None
+    form_file: str | None
+    ui_form_file: str | None
+    documentation: str | None
+    properties: dict[str, str]
+
+
+@dataclass(frozen=True)
+class ExpressionInfo:
+    """A piece of Python in the BPMN: a condition, timer expression, script or payload."""
+
+    element_id: str
+    kind: str  # condition | timer | script | prescript | postscript | payload | loop
+    text: str
+    gateway_id: str | None = None
+
+
+@dataclass
+class ParsedDefinition:
+    process_id: str
+    name: str
+    content_hash: str
+    spec: Any
+    subprocess_specs: dict[str, Any]
+    user_tasks: list[UserTaskInfo]
+    lanes: list[str]
+    expressions: list[ExpressionInfo]
+    element_names: dict[str, str]
+    element_types: dict[str, str]
+    flows: list[tuple[str, str, str]]  # (flow id, source id, target id)
+    message_names: list[str]
+
+
+# --------------------------------------------------------------------------------------------------
+# Safe XML and parsing
+
+
+def _safe_xml_parser() -> etree.XMLParser:
+    return etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False
+    )
+
+
+def parse_xml(xml: bytes, *, max_bytes: int = 2 * 1024 * 1024, max_elements: int = 20000) -> Any:
+    """Parse untrusted XML: no DTD, no entities, no network; capped size and element count."""
+    if len(xml) > max_bytes:
+        raise DefinitionInvalidError(
+            [Problem(None, "too_large", f"file is larger than {max_bytes} bytes", {"limit": max_bytes})]
+        )
+    if b"<!DOCTYPE" in xml.upper() or b"<!ENTITY" in xml.upper():
+        raise DefinitionInvalidError(
+            [Problem(None, "doctype", "DOCTYPE and ENTITY declarations are not allowed in BPMN files")]
+        )
+    try:
+        root = etree.fromstring(xml, parser=_safe_xml_parser())
+    except etree.XMLSyntaxError as exc:
+        raise DefinitionInvalidError([Problem(None, "xml_syntax", f"XML is not well-formed: {exc}")]) from exc
+    count = sum(1 for _ in root.iter())
+    if count > max_elements:
+        raise DefinitionInvalidError(
+            [Problem(None, "too_many_elements", f"more than {max_elements} XML elements",
+                     {"limit": max_elements})]
+        )
+    return root
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _text(node: Any) -> str:
+    return (node.text or "").strip() if node is not None else ""
+
+
+def _collect_metadata(root: Any, process_id: str) -> tuple[
+    list[ExpressionInfo], dict[str, str], dict[str, str], list[tuple[str, str, str]], list[str]
+]:
+    expressions: list[ExpressionInfo] = []
+    names: dict[str, str] = {}
+    types: dict[str, str] = {}
+    flows: list[tuple[str, str, str]] = []
+    messages = sorted({m.get("name") or m.get("id") for m in root.iterfind(".//bpmn:message", NS)})
+    for proc in root.iterfind("bpmn:process", NS):
+        for el in proc.iter():
+            if not isinstance(el.tag, str) or not el.tag.startswith("{" + BPMN_NS):
+                continue
+            local = etree.QName(el).localname
+            el_id = el.get("id")
+            if el_id:
+                names[el_id] = el.get("name") or el_id
+                types[el_id] = local
+            if local == "sequenceFlow":
+                flows.append((el_id, el.get("sourceRef"), el.get("targetRef")))
+                cond = el.find("bpmn:conditionExpression", NS)
+                if cond is not None and _text(cond):
+                    expressions.append(ExpressionInfo(el_id, "condition", _text(cond), el.get("sourceRef")))
+            elif local in ("timeDuration", "timeDate", "timeCycle"):
+                owner = el.getparent().getparent()
+                expressions.append(ExpressionInfo(owner.get("id"), "timer", _text(el)))
+            elif local == "scriptTask":
+                expressions.append(ExpressionInfo(el_id, "script", _text(el.find("bpmn:script", NS))))
+            elif local in ("loopCondition", "completionCondition"):
+                owner = el.getparent().getparent()
+                expressions.append(ExpressionInfo(owner.get("id"), "loop", _text(el)))
+        for el in proc.iter("{%s}preScript" % SPIFF_NS, "{%s}postScript" % SPIFF_NS,
+                            "{%s}messagePayload" % SPIFF_NS):
+            owner = el
+            while owner is not None and not owner.get("id"):
+                owner = owner.getparent()
+            kind = etree.QName(el).localname.lower().replace("messagepayload", "payload")
+            if _text(el):
+                expressions.append(ExpressionInfo(owner.get("id") if owner is not None else "?", kind, _text(el)))
+    return expressions, names, types, flows, messages
+
+
+def _user_tasks(spec: Any, subprocess_specs: dict[str, Any]) -> list[UserTaskInfo]:
+    found: list[UserTaskInfo] = []
+    for proc in [spec, *subprocess_specs.values()]:
+        for ts in proc.task_specs.values():
+            if not getattr(ts, "manual", False):
+                continue
+            props = dict((getattr(ts, "extensions", None) or {}).get("properties", {}) or {})
+            found.append(UserTaskInfo(
+                bpmn_id=ts.bpmn_id, name=ts.bpmn_name or ts.bpmn_id, lane=ts.lane,
+                form_file=props.get("formJsonSchemaFilename"), ui_form_file=props.get("formUiSchemaFilename"),
+                documentation=getattr(ts, "documentation", None), properties=props,
+            ))
+    return found
+
+
+def parse_definition(xml: bytes, *, max_bytes: int = 2 * 1024 * 1024, max_elements: int = 20000,
+                     process_id: str | None = None) -> ParsedDefinition:
+    """Parse and XSD-validate a BPMN document; return the executable process and its metadata."""
+    root = parse_xml(xml, max_bytes=max_bytes, max_elements=max_elements)
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    try:
+        parser.add_bpmn_xml(etree.ElementTree(root), filename="definition.bpmn")
+        executable = [p.get("id") for p in root.iterfind("bpmn:process", NS)
+                      if p.get("isExecutable", "true") == "true"]
+        if process_id is None:
+            if not executable:
+                raise DefinitionInvalidError([Problem(None, "no_process", "no executable process found")])
+            process_id = executable[0]
+        spec = parser.get_spec(process_id)
+        subprocess_specs = parser.get_subprocess_specs(process_id)
+    except ValidationException as exc:
+        element = getattr(exc, "id", None) or getattr(exc, "sourceline", None)
+        raise DefinitionInvalidError([Problem(str(element) if element else None, "bpmn", str(exc).strip())]) from exc
+    except DefinitionInvalidError:
+        raise
+    except Exception as exc:  # the library raises many types on malformed models
+        raise DefinitionInvalidError([Problem(None, "bpmn", f"{type(exc).__name__}: {exc}")]) from exc
+    lanes = sorted({ts.lane for p in [spec, *subprocess_specs.values()] for ts in p.task_specs.values()
+                    if getattr(ts, "lane", None)})
+    expressions, names, types, flows, messages = _collect_metadata(root, process_id)
+    return ParsedDefinition(
+        process_id=process_id, name=spec.description or process_id, content_hash=content_hash(xml),
+        spec=spec, subprocess_specs=subprocess_specs, user_tasks=_user_tasks(spec, subprocess_specs),
+        lanes=lanes, expressions=expressions, element_names=names, element_types=types, flows=flows,
+        message_names=messages,
+    )
+
+
+class _DefinitionCache:
+    """Parsed definitions by content hash; parsing happens once per version per process."""
+
+    def __init__(self, size: int = 64):
+        self._items: OrderedDict[str, ParsedDefinition] = OrderedDict()
+        self._lock = threading.Lock()
+        self._size = size
+
+    def get(self, xml: bytes, digest: str | None = None) -> ParsedDefinition:
+        digest = digest or content_hash(xml)
+        with self._lock:
+            hit = self._items.get(digest)
+            if hit is not None:
+                self._items.move_to_end(digest)
+                return hit
+        parsed = parse_definition(xml)
+        with self._lock:
+            self._items[digest] = parsed
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return parsed
+
+
+definitions = _DefinitionCache()
+
+# --------------------------------------------------------------------------------------------------
+# Script environment
+
+
+class SandboxEnvironment(BasePythonScriptEngineEnvironment):
+    """Every condition, timer expression and script runs through the RestrictedPython sandbox."""
+
+    def __init__(self, time_limit: float = 1.0):
+        super().__init__({})
+        self.time_limit = time_limit
+
+    def evaluate(self, expression: str, context: dict[str, Any], external_context: Any = None) -> Any:
+        scope = dict(context)
+        scope.update(external_context or {})
+        return sandbox.evaluate(expression, scope, time_limit=self.time_limit)
+
+    def execute(self, script: str, context: dict[str, Any], external_context: Any = None) -> bool:
+        sandbox.execute(script, context, time_limit=self.time_limit)
+        return True
+
+    def call_service(self, context: Any, **kwargs: Any) -> Any:
+        raise EngineError("service tasks are not available in Sinergi")
+
+
+# --------------------------------------------------------------------------------------------------
+# Serialization without the spec
+
+
+class _SpeclessWorkflowConverter(BpmnWorkflowConverter):
+    """Stores an instance without its spec; the spec is handed back in on restore."""
+
+    def to_dict(self, workflow: Any) -> dict[str, Any]:
+        dct = super(BpmnWorkflowConverter, self).to_dict(workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct: dict[str, Any], spec: Any = None, subprocess_specs: Any = None) -> Any:
+        if spec is None:
+            return super().from_dict(dct)
+        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _build_serializer() -> BpmnWorkflowSerializer:
+    config = copy.copy(_SPIFF_DEFAULT_CONFIG)
+    config[BpmnWorkflow] = _SpeclessWorkflowConverter
+    registry = BpmnWorkflowSerializer.configure(config)
+    return BpmnWorkflowSerializer(registry)
+
+
+_serializer = _build_serializer()
+
+# --------------------------------------------------------------------------------------------------
+# Instances
+
+
+@dataclass(frozen=True)
+class HumanTask:
+    id: str
+    bpmn_id: str
+    name: str
+    lane: str | None
+    form_file: str | None
+    ui_form_file: str | None
+    documentation: str | None
+    properties: dict[str, str]
+
+
+@dataclass(frozen=True)
+class ThrownMessage:
+    name: str
+    payload: Any
+
+
+class Instance:
+    """A running case in memory. Load, act, dump: never kept across requests."""
+
+    def __init__(self, definition: ParsedDefinition, workflow: Any, engine: Engine):
+        self.definition = definition
+        self.workflow = workflow
+        self._engine = engine
+        self.thrown: list[ThrownMessage] = []
+
+    # queries ---------------------------------------------------------------------------------
+    def ready_human_tasks(self) -> list[HumanTask]:
+        tasks = self.workflow.get_tasks(state=TaskState.READY, manual=True)
+        return [self._human(t) for t in tasks]
+
+    def _human(self, task: Any) -> HumanTask:
+        spec = task.task_spec
+        props = dict((getattr(spec, "extensions", None) or {}).get("properties", {}) or {})
+        return HumanTask(
+            id=str(task.id), bpmn_id=spec.bpmn_id, name=spec.bpmn_name or spec.bpmn_id, lane=spec.lane,
+            form_file=props.get("formJsonSchemaFilename"), ui_form_file=props.get("formUiSchemaFilename"),
+            documentation=getattr(spec, "documentation", None), properties=props,
+        )
+
+    def task_data(self, task_id: str) -> dict[str, Any]:
+        task = self.workflow.get_task_from_id(UUID(task_id))
+        return dict(task.data)
+
+    @property
+    def is_completed(self) -> bool:
+        return bool(self.workflow.is_completed())
+
+    @property
+    def data(self) -> dict[str, Any]:
+        if self.workflow.is_completed():
+            return dict(self.workflow.data)
+        merged: dict[str, Any] = {}
+        for task in self.workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.COMPLETED):
+            merged.update(task.data)
+        return merged
+
+    def end_events_reached(self) -> list[str]:
+        """BPMN ids of the end events that completed (for the case's outcome)."""
+        return [t.task_spec.bpmn_id for t in self.workflow.tasks.values()
+                if t.state == TaskState.COMPLETED and type(t.task_spec).__name__ == "EndEvent"]
+
+    def completed_bpmn_ids(self) -> set[str]:
+        return {t.task_spec.bpmn_id for t in self.workflow.tasks.values()
+                if t.state == TaskState.COMPLETED and t.task_spec.bpmn_id}
+
+    def timer_due_times(self) -> list[datetime]:
+        due: list[datetime] = []
+        for event in self.workflow.waiting_events():
+            if "Timer" in str(event.event_type) and event.value:
+                value = event.value
+                if isinstance(value, dict):
+                    value = value.get("next")
+                try:
+                    due.append(datetime.fromisoformat(str(value)).astimezone(UTC))
+                except ValueError:
+                    continue
+        return sorted(due)
+
+    def next_timer_due(self) -> datetime | None:
+        due = self.timer_due_times()
+        return due[0] if due else None
+
+    def waiting_messages(self) -> list[str]:
+        return sorted({e.name for e in self.workflow.waiting_events()
+                       if "Message" in str(e.event_type)})
+
+    # actions ---------------------------------------------------------------------------------
+    def _advance(self, now: datetime) -> None:
+        with engine_time(now):
+            self.workflow.refresh_timers()
+            self.workflow.do_engine_steps()
+            self._collect_events()
+
+    def _collect_events(self) -> None:
+        for event in self.workflow.get_events():
+            self.thrown.append(ThrownMessage(event.event_definition.name, event.payload))
+
+    def run(self, now: datetime) -> None:
+        """Run every automatic step that is ready (after start or restore)."""
+        try:
+            self._advance(now)
+        except sandbox.SandboxError:
+            raise
+        except WorkflowException as exc:
+            raise EngineError(str(exc)) from exc
+
+    def complete_task(self, task_id: str, data: dict[str, Any], now: datetime) -> None:
+        """Merge form data into a READY human task, complete it and advance the engine."""
+        try:
+            task = self.workflow.get_task_from_id(UUID(task_id))
+        except Exception as exc:
+            raise EngineError(f"task {task_id} not found") from exc
+        if task.state != TaskState.READY or not task.task_spec.manual:
+            raise EngineError(f"task {task_id} is not ready")
+        try:
+            with engine_time(now):
+                task.task_spec.add_data_from_form(task, copy.deepcopy(data))
+                task.run()
+            self._advance(now)
+        except sandbox.SandboxError:
+            raise
+        except WorkflowException as exc:
+            raise EngineError(str(exc)) from exc
+
+    def fire_timers(self, now: datetime) -> bool:
+        """Fire every timer that is due at ``now``; True if anything changed."""
+        before = {str(t.id): t.state for t in self.workflow.tasks.values()}
+        self.run(now)
+        after = {str(t.id): t.state for t in self.workflow.tasks.values()}
+        return before != after
+
+    def send_message(self, name: str, payload: Any, now: datetime) -> bool:
+        """Deliver an external message; False if the instance is not waiting for it."""
+        if name not in self.waiting_messages():
+            return False
+        event = BpmnEvent(MessageEventDefinition(name), payload=payload)
+        with engine_time(now):
+            self.workflow.catch(event)
+        self.run(now)
+        return True
+
+    def set_data(self, values: dict[str, Any]) -> None:
+        """Put values into the data of every READY/WAITING task (reserved engine keys)."""
+        for task in self.workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):
+            task.data.update(values)
+
+    def task_count(self) -> int:
+        return len(self.workflow.tasks)
+
+
+class Engine:
+    """Builds and restores instances with the sandboxed script engine."""
+
+    def __init__(self, time_limit: float = 1.0):
+        self.script_engine = PythonScriptEngine(environment=SandboxEnvironment(time_limit))
+
+    def start(self, definition: ParsedDefinition, data: dict[str, Any], now: datetime) -> Instance:
+        workflow = BpmnWorkflow(definition.spec, definition.subprocess_specs, script_engine=self.script_engine)
+        workflow.task_tree.data.update(copy.deepcopy(data))
+        for task in workflow.get_tasks():
+            if task is not workflow.task_tree:
+                task.data.update(copy.deepcopy(data))
+        instance = Instance(definition, workflow, self)
+        instance.run(now)
+        return instance
+
+    def load(self, definition: ParsedDefinition, state: str) -> Instance:
+        dct = json.loads(state)
+        version = dct.pop(_serializer.VERSION_KEY, SERIALIZER_VERSION)
+        if version != SERIALIZER_VERSION:
+            raise EngineError(f"stored state has serializer version {version}, expected {SERIALIZER_VERSION}")
+        workflow = _serializer.registry.restore(
+            dct, spec=definition.spec, subprocess_specs=definition.subprocess_specs
+        )
+        workflow.script_engine = self.script_engine
+        return Instance(definition, workflow, self)
+
+    def dump(self, instance: Instance) -> str:
+        _serializer.registry._encoder_mode = True
+        try:
+            dct = _serializer.registry.convert(instance.workflow)
+        finally:
+            _serializer.registry._encoder_mode = False
+        dct[_serializer.VERSION_KEY] = SERIALIZER_VERSION
+        return json.dumps(dct, cls=_serializer._encoder_cls, separators=(",", ":"))

@@ -1,0 +1,133 @@
+"""The audit log: every read and write of case data, logins, definition and permission changes.
+
+Entries are queued on the session and chained at commit time: the chain head row is locked just
+before commit (``FOR UPDATE``), so appends from many processes form one ordered chain and the lock
+is held only for the end of each transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from server.audit.models import AuditEvent, AuditHead
+
+GENESIS = "0" * 64
+_PENDING = "audit_pending"
+
+
+def record(session: Session, *, action: str, actor: Any = None, now: datetime, object_type: str = "",
+           object_id: Any = "", case_id: int | None = None, ip: str = "", details: dict[str, Any] | None = None,
+           actor_name: str | None = None) -> None:
+    """Queue an audit entry; it is written and chained when the transaction commits."""
+    session.info.setdefault(_PENDING, []).append({
+        "at": now,
+        "actor_id": getattr(actor, "id", None),
+        "actor_name": actor_name if actor_name is not None else getattr(actor, "username", "") or "",
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id) if object_id is not None else "",
+        "case_id": case_id,
+        "ip": ip or "",
+        "details": details or {},
+    })
+
+
+def entry_hash(prev_hash: str, fields: dict[str, Any]) -> str:
+    """The hash of one entry: SHA-256 over the previous hash and the entry's canonical JSON."""
+    payload = {
+        "prev": prev_hash,
+        "at": fields["at"].isoformat(timespec="microseconds"),
+        "actor_id": fields["actor_id"],
+        "actor_name": fields["actor_name"],
+        "action": fields["action"],
+        "object_type": fields["object_type"],
+        "object_id": fields["object_id"],
+        "case_id": fields["case_id"],
+        "ip": fields["ip"],
+        "details": fields["details"],
+    }
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _seal(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
+    if head is None:
+        head = AuditHead(id=1, last_hash=GENESIS, last_id=0)
+        session.add(head)
+        session.flush()
+    prev = head.last_hash
+    for fields in pending:
+        digest = entry_hash(prev, fields)
+        row = AuditEvent(prev_hash=prev, hash=digest, **fields)
+        session.add(row)
+        prev = digest
+    session.flush()
+    head.last_hash = prev
+    head.last_id = row.id
+    session.flush()
+
+
+def install() -> None:
+    """Chain queued entries in every session just before it commits (idempotent)."""
+    if not event.contains(Session, "before_commit", _seal):
+        event.listen(Session, "before_commit", _seal)
+    if not event.contains(Session, "after_rollback", _drop_pending):
+        event.listen(Session, "after_rollback", _drop_pending)
+
+
+def _drop_pending(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+@dataclass
+class VerifyResult:
+    ok: bool
+    checked: int
+    first_broken_id: int | None = None
+    reason: str = ""
+
+
+def verify(session: Session, *, batch: int = 5000) -> VerifyResult:
+    """Walk the chain in id order; report the first entry whose hash or link does not match."""
+    prev = GENESIS
+    checked = 0
+    last_id = 0
+    while True:
+        rows = session.execute(
+            select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
+        ).scalars().all()
+        if not rows:
+            break
+        for row in rows:
+            fields = {k: getattr(row, k) for k in ("at", "actor_id", "actor_name", "action", "object_type",
+                                                    "object_id", "case_id", "ip", "details")}
+            if row.prev_hash != prev:
+                return VerifyResult(False, checked, row.id, "link to the previous entry is broken")
+            if entry_hash(prev, fields) != row.hash:
+                return VerifyResult(False, checked, row.id, "entry content does not match its hash")
+            prev = row.hash
+            checked += 1
+            last_id = row.id
+        session.expunge_all()
+    head = session.get(AuditHead, 1)
+    if head is not None and head.last_hash != prev:
+        return VerifyResult(False, checked, None, "entries after the last one were removed")
+    return VerifyResult(True, checked)
+
+
+def case_access_log(session: Session, *, case_id: int, limit: int = 200) -> list[AuditEvent]:
+    """Who read or changed a case, newest first."""
+    return list(session.execute(
+        select(AuditEvent).where(AuditEvent.case_id == case_id).order_by(AuditEvent.id.desc()).limit(limit)
+    ).scalars())

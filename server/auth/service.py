@@ -1,0 +1,146 @@
+"""Passwords (argon2), login throttling and lockout, API tokens (stored hashed)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.audit import service as audit
+from server.auth.models import ApiToken, Group, LaneMapping, Unit, User
+from server.errors import AuthenticationError, DomainError, NotFoundError
+
+_hasher = PasswordHasher()
+# A real hash to verify against when the user does not exist, so timing does not reveal usernames.
+_DUMMY_HASH = _hasher.hash("sinergi-not-a-password")
+
+
+class AccountLockedError(AuthenticationError):
+    code = "locked"
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password(user: User, password: str) -> bool:
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def authenticate(session: Session, *, username: str, password: str, now: datetime, ip: str = "",
+                 max_failures: int = 5, lockout_minutes: int = 15) -> User:
+    """Return the user for valid credentials; count failures and lock the account after too many."""
+    from flask_babel import gettext
+
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None:
+        try:
+            _hasher.verify(_DUMMY_HASH, password)
+        except VerificationError:
+            pass
+        audit.record(session, action="login.failed", now=now, ip=ip, actor_name=username[:64],
+                     details={"reason": "unknown_user"})
+        raise AuthenticationError(gettext("Wrong username or password."), code="bad_credentials")
+    if user.locked_until is not None and user.locked_until > now:
+        audit.record(session, action="login.failed", actor=user, now=now, ip=ip, details={"reason": "locked"})
+        raise AccountLockedError(gettext("Too many failed attempts. The account is locked for a while."))
+    if not user.is_active or not check_password(user, password):
+        user.failed_logins += 1
+        details: dict[str, object] = {"reason": "bad_password" if user.is_active else "inactive"}
+        if user.failed_logins >= max_failures:
+            user.locked_until = now + timedelta(minutes=lockout_minutes)
+            user.failed_logins = 0
+            details["locked_until"] = user.locked_until.isoformat()
+        audit.record(session, action="login.failed", actor=user, now=now, ip=ip, details=details)
+        raise AuthenticationError(gettext("Wrong username or password."), code="bad_credentials")
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    audit.record(session, action="login", actor=user, now=now, ip=ip)
+    return user
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def issue_token(session: Session, *, user: User, now: datetime, hours: int = 12) -> tuple[str, ApiToken]:
+    """Create an API token; the clear text is returned once and never stored."""
+    token = secrets.token_urlsafe(32)
+    row = ApiToken(user_id=user.id, token_hash=_token_digest(token), created_at=now,
+                   expires_at=now + timedelta(hours=hours))
+    session.add(row)
+    session.flush()
+    return token, row
+
+
+def user_for_token(session: Session, *, token: str, now: datetime) -> User | None:
+    row = session.execute(
+        select(ApiToken).where(ApiToken.token_hash == _token_digest(token))
+    ).scalar_one_or_none()
+    if row is None or row.revoked_at is not None or row.expires_at <= now or not row.user.is_active:
+        return None
+    return row.user
+
+
+def revoke_token(session: Session, *, token: str, now: datetime) -> None:
+    row = session.execute(
+        select(ApiToken).where(ApiToken.token_hash == _token_digest(token))
+    ).scalar_one_or_none()
+    if row is None:
+        raise NotFoundError()
+    row.revoked_at = now
+
+
+def get_group(session: Session, name: str) -> Group | None:
+    return session.execute(select(Group).where(Group.name == name)).scalar_one_or_none()
+
+
+def ensure_group(session: Session, name: str, title: str = "") -> Group:
+    group = get_group(session, name)
+    if group is None:
+        group = Group(name=name, title=title or name)
+        session.add(group)
+        session.flush()
+    return group
+
+
+def ensure_unit(session: Session, code: str, name: str) -> Unit:
+    unit = session.execute(select(Unit).where(Unit.code == code)).scalar_one_or_none()
+    if unit is None:
+        unit = Unit(code=code, name=name)
+        session.add(unit)
+        session.flush()
+    return unit
+
+
+def group_for_lane(session: Session, lane: str | None) -> Group | None:
+    """The group that works a lane: the lane mapping table, else a group with the lane's name."""
+    if not lane:
+        return None
+    mapping = session.execute(select(LaneMapping).where(LaneMapping.lane == lane)).scalar_one_or_none()
+    if mapping is not None:
+        return mapping.group
+    return get_group(session, lane)
+
+
+def create_user(session: Session, *, username: str, password: str, now: datetime, full_name: str = "",
+                groups: list[str] | None = None, unit: Unit | None = None, email: str | None = None) -> User:
+    if not username or len(username) > 64:
+        raise DomainError("invalid username", code="invalid_username")
+    user = User(username=username, full_name=full_name or username, password_hash=hash_password(password),
+                created_at=now, unit_id=unit.id if unit else None, email=email, notify_prefs={})
+    user.groups = [ensure_group(session, g) for g in (groups or [])]
+    session.add(user)
+    session.flush()
+    return user

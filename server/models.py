@@ -1,0 +1,10 @@
+"""Imports every model module so that metadata (and Alembic) sees all tables."""
+
+from server.audit import models as audit_models  # noqa: F401
+from server.auth import models as auth_models  # noqa: F401
+from server.cases import models as cases_models  # noqa: F401
+from server.forms import models as forms_models  # noqa: F401
+from server.notifications import models as notifications_models  # noqa: F401
+from server.sla import models as sla_models  # noqa: F401
+from server.tasks import models as tasks_models  # noqa: F401
+from server.workflows import models as workflows_models  # noqa: F401

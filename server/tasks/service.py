@@ -1,0 +1,199 @@
+"""The inbox and the task lifecycle: claim, unclaim, assign, complete (one transaction)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case as sql_case
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from server.audit import service as audit
+from server.auth.models import User
+from server.auth.permissions import Role
+from server.cases import service as cases_service
+from server.cases.models import Submission
+from server.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationFailedError
+from server.forms import service as forms_service
+from server.forms.models import FormVersion
+from server.tasks.models import Task
+from server.workflows import engine as engine_mod
+from server.workflows import sandbox
+
+SORTS = {"due_at", "-due_at", "created_at", "-created_at"}
+SLA_STATES = ("on_track", "at_risk", "breached", "paused", "met", "missed")
+
+
+def get(session: Session, task_id: int) -> Task:
+    task = session.get(Task, task_id)
+    if task is None:
+        raise NotFoundError()
+    return task
+
+
+def may_work(user: User, task: Task) -> bool:
+    """The user may act on the task: it is theirs, or unclaimed and in one of their groups."""
+    if task.assignee_id == user.id:
+        return True
+    return task.assignee_id is None and task.group_id in {g.id for g in user.groups}
+
+
+def may_view(user: User, task: Task) -> bool:
+    return (task.assignee_id == user.id or task.completed_by_id == user.id
+            or task.group_id in {g.id for g in user.groups}
+            or (Role.MANAGER in user.group_names and task.case.unit_id == user.unit_id))
+
+
+def get_for(session: Session, *, task_id: int, user: User, now: datetime, ip: str = "") -> Task:
+    task = get(session, task_id)
+    if not may_view(user, task):
+        raise NotFoundError()
+    audit.record(session, action="task.read", actor=user, now=now, object_type="task", object_id=task.id,
+                 case_id=task.case_id, ip=ip)
+    return task
+
+
+def _lock_task(session: Session, task_id: int) -> Task:
+    task = session.execute(
+        select(Task).where(Task.id == task_id).with_for_update().execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if task is None:
+        raise NotFoundError()
+    return task
+
+
+def claim(session: Session, *, task_id: int, user: User, now: datetime) -> Task:
+    """Assign an open task to ``user``; raise if someone else holds it."""
+    task = _lock_task(session, task_id)
+    if not may_view(user, task):
+        raise NotFoundError()
+    if task.status != "open":
+        raise ConflictError(code="task_closed")
+    if task.assignee_id not in (None, user.id):
+        raise ConflictError(code="task_claimed")
+    if task.group_id not in {g.id for g in user.groups}:
+        raise PermissionDeniedError()
+    task.assignee_id, task.claimed_at = user.id, now
+    audit.record(session, action="task.claimed", actor=user, now=now, object_type="task", object_id=task.id,
+                 case_id=task.case_id)
+    return task
+
+
+def unclaim(session: Session, *, task_id: int, user: User, now: datetime) -> Task:
+    task = _lock_task(session, task_id)
+    if not may_view(user, task):
+        raise NotFoundError()
+    if task.status != "open":
+        raise ConflictError(code="task_closed")
+    if task.assignee_id != user.id and Role.MANAGER not in user.group_names:
+        raise ConflictError(code="task_claimed")
+    task.assignee_id, task.claimed_at = None, None
+    audit.record(session, action="task.unclaimed", actor=user, now=now, object_type="task", object_id=task.id,
+                 case_id=task.case_id)
+    return task
+
+
+def assign(session: Session, *, task_id: int, assignee: User, user: User, now: datetime, reason: str = "") -> Task:
+    """A manager gives a task to a member of its group."""
+    if Role.MANAGER not in user.group_names:
+        raise PermissionDeniedError()
+    task = _lock_task(session, task_id)
+    if task.status != "open":
+        raise ConflictError(code="task_closed")
+    if task.group_id not in {g.id for g in assignee.groups}:
+        raise ValidationFailedError(details=[{"field": "assignee", "keyword": "group",
+                                              "message": "assignee is not in the task's group"}])
+    previous = task.assignee_id
+    task.assignee_id, task.claimed_at = assignee.id, now
+    audit.record(session, action="task.assigned", actor=user, now=now, object_type="task", object_id=task.id,
+                 case_id=task.case_id, details={"from": previous, "to": assignee.id, "reason": reason})
+    return task
+
+
+def form_version(session: Session, task: Task) -> FormVersion | None:
+    if task.form_version_id is None:
+        return None
+    return session.get(FormVersion, task.form_version_id)
+
+
+@dataclass
+class CompleteResult:
+    task: Task
+    next_tasks: list[Task]
+    case_closed: bool
+
+
+def complete(session: Session, *, task_id: int, user: User, data: Any, now: datetime,
+             translate: Any = None, ip: str = "") -> CompleteResult:
+    """Lock the case, check the user, validate, advance the engine, store everything; or change nothing."""
+    from server.sla import service as sla_service
+
+    peek = get(session, task_id)
+    if not may_view(user, peek):
+        raise NotFoundError()
+    case = cases_service.lock_case(session, peek.case_id)
+    task = _lock_task(session, task_id)
+    if task.status != "open":
+        raise ConflictError(code="task_closed")
+    if not may_work(user, task):
+        if task.assignee_id not in (None, user.id):
+            raise ConflictError(code="task_claimed")
+        raise PermissionDeniedError()
+    version = form_version(session, task)
+    cleaned = forms_service.validate_submission(version, data, translate=translate) if version else {}
+    bad = sorted(set(cleaned) & cases_service.RESERVED_KEYS)
+    if bad:
+        raise ValidationFailedError(details=[{"field": k, "keyword": "reserved", "message": k} for k in bad])
+    instance = cases_service.load_instance(case)
+    try:
+        instance.complete_task(task.engine_task_id, cleaned, now)
+    except sandbox.SandboxError as exc:
+        raise ValidationFailedError(str(exc), code="workflow_error") from exc
+    except engine_mod.EngineError as exc:
+        raise ConflictError(str(exc), code="engine_conflict") from exc
+    task.status = "completed"
+    task.completed_at = now
+    task.completed_by_id = user.id
+    if task.assignee_id is None:
+        task.assignee_id, task.claimed_at = user.id, now
+    sla_service.on_task_closed(task=task, now=now)
+    session.add(Submission(case_id=case.id, task_id=task.id, form_version_id=version.id if version else None,
+                           data=cleaned, submitted_by_id=user.id, submitted_at=now))
+    new_tasks = cases_service.save_instance(session, case=case, instance=instance, now=now)
+    audit.record(session, action="task.completed", actor=user, now=now, object_type="task", object_id=task.id,
+                 case_id=case.id, ip=ip, details={"bpmn_id": task.bpmn_id,
+                                                  "form_version": version.number if version else None,
+                                                  "fields": sorted(cleaned)})
+    from server.notifications import service as notify
+
+    notify.tasks_created(session, tasks=new_tasks, now=now)
+    return CompleteResult(task, new_tasks, case.status != "open")
+
+
+def inbox(session: Session, *, user: User, scope: str = "all", status: str = "open", sort: str = "due_at",
+          sla_state: str | None = None, page: int = 1, per_page: int = 25,
+          workflow_version_ids: list[int] | None = None) -> tuple[list[Task], int]:
+    """The user's tasks (scope mine), their groups' tasks (group) or both (all), paged."""
+    group_ids = [g.id for g in user.groups]
+    stmt = select(Task)
+    if scope == "mine":
+        stmt = stmt.where(Task.assignee_id == user.id)
+    elif scope == "group":
+        stmt = stmt.where(Task.group_id.in_(group_ids), Task.assignee_id.is_(None))
+    else:
+        stmt = stmt.where(or_(Task.assignee_id == user.id, Task.group_id.in_(group_ids)))
+    if status in ("open", "completed", "cancelled"):
+        stmt = stmt.where(Task.status == status)
+    if sla_state in SLA_STATES:
+        stmt = stmt.where(Task.sla_state == sla_state)
+    total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+    if sort not in SORTS:
+        sort = "due_at"
+    column = Task.due_at if sort.lstrip("-") == "due_at" else Task.created_at
+    nulls_last = sql_case((column.is_(None), 1), else_=0)
+    order = [nulls_last, column.desc() if sort.startswith("-") else column.asc(), Task.id]
+    per_page = max(1, min(per_page, 100))
+    rows = session.execute(stmt.order_by(*order).offset((max(page, 1) - 1) * per_page).limit(per_page)).scalars()
+    return list(rows), total

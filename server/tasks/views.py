@@ -1,0 +1,135 @@
+"""Inbox and task pages: parse, authorize, call the service, render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from server import clock
+from server.auth.models import User
+from server.auth.permissions import Permission, requires
+from server.db import unit_of_work
+from server.errors import ConflictError, NotFoundError, ValidationFailedError
+from server.forms import parse as form_parse
+from server.forms import render as form_render
+from server.tasks import service
+from server.web import client_ip, current_user_or_none
+
+bp = Blueprint("tasks", __name__)
+
+
+def _user() -> User:
+    user = current_user_or_none()
+    assert user is not None  # the permission guard ran
+    return user
+
+
+@bp.get("/")
+@requires(Permission.AUTHENTICATED)
+def home() -> Any:
+    from server.auth.permissions import Role
+
+    names = _user().group_names
+    if Role.PARTNER in names and len(names) == 1:
+        return redirect("/partner/")
+    if Role.ADMIN in names and not names - {Role.ADMIN}:
+        return redirect("/admin/")
+    return redirect(url_for("tasks.inbox"))
+
+
+@bp.get("/inbox")
+@requires(Permission.TASK_WORK)
+def inbox() -> Any:
+    scope = request.args.get("scope", "all")
+    sort = request.args.get("sort", "due_at")
+    sla_state = request.args.get("sla") or None
+    status = request.args.get("status", "open")
+    page = request.args.get("page", 1, type=int) or 1
+    with unit_of_work() as session:
+        tasks, total = service.inbox(session, user=_user(), scope=scope, status=status, sort=sort,
+                                     sla_state=sla_state, page=page, per_page=25)
+    pages = max(1, (total + 24) // 25)
+    return render_template("tasks/inbox.html", tasks=tasks, total=total, page=page, pages=pages, scope=scope,
+                           sort=sort, sla=sla_state or "", status=status, now=clock.utcnow())
+
+
+def _render_task(task: Any, version: Any, data: dict[str, Any], errors: list[dict[str, Any]],
+                 status: int = 200) -> Any:
+    form_html = ""
+    if version is not None:
+        form_html = form_render.render_form(version.schema, version.ui_schema or {}, data, errors,
+                                            translate=_)
+    return render_template("tasks/task.html", task=task, version=version, form_html=form_html, errors=errors,
+                           may_work=service.may_work(_user(), task), now=clock.utcnow()), status
+
+
+@bp.get("/tasks/<int:task_id>")
+@requires(Permission.TASK_WORK)
+def show(task_id: int) -> Any:
+    with unit_of_work() as session:
+        task = service.get_for(session, task_id=task_id, user=_user(), now=clock.utcnow(), ip=client_ip())
+        version = service.form_version(session, task)
+        data: dict[str, Any] = {}
+        if task.status == "completed":
+            from server.cases.models import Submission
+            from sqlalchemy import select
+
+            sub = session.execute(select(Submission).where(Submission.task_id == task.id)).scalar_one_or_none()
+            data = sub.data if sub else {}
+        elif version is not None:
+            from server.forms import schema as form_schema
+
+            data = form_schema.defaults(version.schema)
+    return _render_task(task, version, data, [])
+
+
+@bp.post("/tasks/<int:task_id>")
+@requires(Permission.TASK_WORK)
+def complete(task_id: int) -> Any:
+    with unit_of_work() as session:
+        task = service.get(session, task_id)
+        if not service.may_view(_user(), task):
+            raise NotFoundError()
+        version = service.form_version(session, task)
+    data = form_parse.parse_submission(version.schema, version.ui_schema or {}, request.form) if version else {}
+    try:
+        with unit_of_work() as session:
+            result = service.complete(session, task_id=task_id, user=_user(), data=data, now=clock.utcnow(),
+                                      translate=_, ip=client_ip())
+    except ValidationFailedError as exc:
+        flash(exc.message, "error")
+        return _render_task(task, version, data, exc.details, 422)
+    except ConflictError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("tasks.show", task_id=task_id))
+    flash(_("Task completed: %(name)s", name=result.task.name), "success")
+    mine = [t for t in result.next_tasks if service.may_work(_user(), t)]
+    if len(mine) == 1:
+        return redirect(url_for("tasks.show", task_id=mine[0].id))
+    return redirect(url_for("cases.show", case_id=result.task.case_id))
+
+
+@bp.post("/tasks/<int:task_id>/claim")
+@requires(Permission.TASK_WORK)
+def claim(task_id: int) -> Any:
+    try:
+        with unit_of_work() as session:
+            service.claim(session, task_id=task_id, user=_user(), now=clock.utcnow())
+        flash(_("Task claimed."), "success")
+    except ConflictError:
+        flash(_("Someone else has already claimed this task."), "error")
+    return redirect(request.form.get("next") or url_for("tasks.show", task_id=task_id))
+
+
+@bp.post("/tasks/<int:task_id>/unclaim")
+@requires(Permission.TASK_WORK)
+def unclaim(task_id: int) -> Any:
+    try:
+        with unit_of_work() as session:
+            service.unclaim(session, task_id=task_id, user=_user(), now=clock.utcnow())
+        flash(_("Task returned to the group."), "success")
+    except ConflictError:
+        flash(_("This task is held by someone else."), "error")
+    return redirect(url_for("tasks.inbox"))

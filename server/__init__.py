@@ -42,6 +42,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config["EMBEDDED_WORKER"] = is_sqlite and not app.config.get("TESTING")
 
     from server import i18n
+    from server import models as _models  # noqa: F401  (every table, for Alembic and relationships)
     from server.audit import service as audit_service
     from server.extensions import babel, csrf, db, login_manager, migrate
 

@@ -8,3 +8,17 @@ from server.notifications import models as notifications_models  # noqa: F401
 from server.sla import models as sla_models  # noqa: F401
 from server.tasks import models as tasks_models  # noqa: F401
 from server.workflows import models as workflows_models  # noqa: F401
+
+from server.web import DOMAINS  # noqa: E402
+
+
+def _optional_models() -> None:
+    import importlib
+    import importlib.util
+
+    for domain in DOMAINS:
+        if importlib.util.find_spec(f"server.{domain}") and importlib.util.find_spec(f"server.{domain}.models"):
+            importlib.import_module(f"server.{domain}.models")
+
+
+_optional_models()

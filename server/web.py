@@ -14,6 +14,25 @@ from server.auth.permissions import CASE_ROLES, Permission, Role, has_permission
 from server.extensions import db, login_manager
 
 
+#: Domains that plug pages into the app. Each may have ``views.py`` (a ``bp`` / ``api_bp`` blueprint,
+#: optional ``init_app(app)``), ``admin.py`` (``register_admin(admin)``) and ``models.py``.
+DOMAINS = ("sla", "reports", "referrals", "partner", "public", "attachments", "locale", "workflows", "forms")
+
+
+def optional_modules(kind: str) -> list[Any]:
+    """The ``server.<domain>.<kind>`` modules that exist, in DOMAINS order."""
+    import importlib
+    import importlib.util
+
+    found = []
+    for domain in DOMAINS:
+        name = f"server.{domain}.{kind}"
+        if importlib.util.find_spec(f"server.{domain}") is None or importlib.util.find_spec(name) is None:
+            continue
+        found.append(importlib.import_module(name))
+    return found
+
+
 def current_user_or_none() -> User | None:
     return getattr(g, "user", None)
 
@@ -55,6 +74,13 @@ def init_app(app: Flask) -> None:
 
     for bp in (auth_bp, tasks_bp, cases_bp, notifications_bp):
         app.register_blueprint(bp)
+    for module in optional_modules("views"):
+        for name in ("bp", "api_bp"):
+            blueprint = getattr(module, name, None)
+            if blueprint is not None:
+                app.register_blueprint(blueprint)
+        if hasattr(module, "init_app"):
+            module.init_app(app)
 
     @app.get("/healthz")
     @requires(Permission.PUBLIC)

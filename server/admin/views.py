@@ -32,4 +32,8 @@ class SecureIndexView(AdminAccessMixin, AdminIndexView):
 
 
 def register_views(admin: Admin) -> None:
-    """Admin pages are added here by domain."""
+    """Admin pages are added by each domain's ``admin.py`` (``register_admin(admin)``)."""
+    from server.web import optional_modules
+
+    for module in optional_modules("admin"):
+        module.register_admin(admin)

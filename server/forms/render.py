@@ -46,11 +46,14 @@ _EMPTY = Markup("")
 
 
 def render_form(schema: Schema, ui_schema: Mapping[str, Any] | None, data: Any, errors: Any, *,
-                prefix: str = "f", translate: Translate | None = identity, readonly: bool = False) -> Markup:
+                prefix: str = "f", translate: Translate | None = identity, readonly: bool = False,
+                summary: bool = True) -> Markup:
     """Render the fields of a form (no <form> tag, no submit button) with inline errors.
 
     `data` of None means a new form: `default` values fill it. `errors` is a list of
     FieldError (or dicts with ``path``/``field`` and ``message``), or a path→message map.
+    With `summary`, a linked list of all errors comes first; it is the only place where
+    errors without a field of their own (the whole form, unknown keys) are shown.
     """
     translate = translate or identity
     if readonly:
@@ -60,7 +63,7 @@ def render_form(schema: Schema, ui_schema: Mapping[str, Any] | None, data: Any, 
     body = form.object_fields(schema, ui_schema or {}, (), values)
     description = form.text_block(ui_option(ui_schema, "description") or schema.get("description"),
                                   "form-description", None)
-    return form.summary() + description + body
+    return (form.summary() if summary else _EMPTY) + description + body
 
 
 def render_readonly(schema: Schema, ui_schema: Mapping[str, Any] | None, data: Any,
@@ -69,7 +72,8 @@ def render_readonly(schema: Schema, ui_schema: Mapping[str, Any] | None, data: A
     view = _Readonly(schema, translate or identity)
     content = view.object(schema, ui_schema or {}, data if isinstance(data, Mapping) else {})
     if not content:
-        return _html('<p class="form-readonly-empty">{}</p>', view.tr("No answers recorded."))
+        _ = view.tr
+        return _html('<p class="form-readonly-empty">{}</p>', _("No answers recorded."))
     return _html('<dl class="form-readonly">{}</dl>', content)
 
 
@@ -139,11 +143,11 @@ class _Form:
     def ident(self, path: tuple[str, ...]) -> str:
         return "-".join((self.prefix.replace(".", "-"), *path))
 
-    def fmt(self, text: str, **values: Any) -> str:
+    def fmt(self, translated: str, source: str, **values: Any) -> str:
         try:
-            return self.tr(text) % values
+            return translated % values
         except (KeyError, ValueError, TypeError):
-            return text % values
+            return source % values  # a broken translation falls back to English
 
     # shared pieces
     def label_text(self, node: Schema, ui: Mapping[str, Any], path: tuple[str, ...]) -> str:
@@ -153,8 +157,9 @@ class _Form:
     def required_mark(self, required: bool) -> Markup:
         if not required:
             return _EMPTY
+        _ = self.tr
         return _html('<span class="required-mark" aria-hidden="true">*</span>'
-                     '<span class="visually-hidden"> {}</span>', self.tr("(required)"))
+                     '<span class="visually-hidden"> {}</span>', _("(required)"))
 
     def text_block(self, text: Any, css: str, ident: str | None) -> Markup:
         translated = _translated(self.tr, text)
@@ -170,8 +175,9 @@ class _Form:
         if not messages:
             return _EMPTY
         self.placed.append((key, anchor))
+        _ = self.tr
         return _html('<p class="field-error" id="{}-error"><span class="visually-hidden">{}</span> {}</p>',
-                     ident, self.tr("Error:"), " ".join(messages))
+                     ident, _("Error:"), " ".join(messages))
 
     def parts(self, node: Schema, ui: Mapping[str, Any], path: tuple[str, ...],
               anchor: str | None = None) -> tuple[Markup, Markup, Markup, str | None]:
@@ -290,8 +296,9 @@ class _Form:
         return attrs
 
     def select(self, node: Schema, ui: Mapping[str, Any], value: Any, attrs: dict[str, Any]) -> Markup:
+        _ = self.tr
         current = form_string(value) if value is not None else None
-        options = [_tag("option", {"value": ""}, self.tr("Choose…"))]
+        options = [_tag("option", {"value": ""}, _("Choose…"))]
         known = False
         for option, title in self.options(node, ui):
             selected = current is not None and form_string(option) == current
@@ -302,9 +309,10 @@ class _Form:
         return _tag("select", attrs, _join(options))
 
     def options(self, node: Schema, ui: Mapping[str, Any]) -> list[tuple[Any, str]]:
+        _ = self.tr
         found = choices(node, ui)
         if found is None and schema_type(node) == "boolean":
-            return [(True, self.tr("Yes")), (False, self.tr("No"))]
+            return [(True, _("Yes")), (False, _("No"))]
         return [(option, self.tr(title)) for option, title in found or []]
 
     def group(self, node: Schema, ui: Mapping[str, Any], path: tuple[str, ...], value: Any, required: bool,
@@ -350,6 +358,7 @@ class _Form:
 
     def rows(self, node: Schema, ui: Mapping[str, Any], path: tuple[str, ...], value: Any, required: bool,
              label: Any) -> Markup:
+        _ = self.tr
         items = resolve(node.get("items"), self.root)
         item_ui = child_ui(ui, "items")
         item_label = self.label_text(items, item_ui, ()) or label
@@ -364,7 +373,7 @@ class _Form:
         description, error, help_text, described = self.parts(node, ui, path)
         legend = _html('<legend class="field-label">{}{}</legend>', label, self.required_mark(required))
         add = _html('<button type="button" class="form-row-add" data-add-row hidden>{}</button>',
-                    self.fmt("Add %(label)s", label=item_label))
+                    self.fmt(_("Add %(label)s"), "Add %(label)s", label=item_label))
         body = (legend + description + error + _html('<div class="form-rows" data-rows>{}</div>', _join(rows))
                 + _html("<template data-row-template>{}</template>", template) + add + help_text)
         return _tag("fieldset", {"class": "form-fieldset form-array", "id": self.ident(path),
@@ -373,11 +382,12 @@ class _Form:
 
     def row(self, items: Schema, item_ui: Mapping[str, Any], path: tuple[str, ...], index: str, value: Any,
             item_label: str) -> Markup:
+        _ = self.tr
         row_path = (*path, index)
         number = "" if index == INDEX else str(int(index) + 1)
         numbered = _html('{} <span data-row-number>{}</span>', item_label, number)
         remove = _html('<button type="button" class="form-row-remove" data-remove-row hidden>{}'
-                       '<span class="visually-hidden"> {}</span></button>', self.tr("Remove"), numbered)
+                       '<span class="visually-hidden"> {}</span></button>', _("Remove"), numbered)
         attrs = {"class": "form-row", "id": self.ident(row_path), "data-row": True,
                  "data-row-prefix": self.name(row_path)}
         fresh, self.fresh = self.fresh, False  # blank and template rows stay blank so the parser drops them
@@ -395,6 +405,7 @@ class _Form:
     def summary(self) -> Markup:
         if not self.errors:
             return _EMPTY
+        _ = self.tr
         anchors = dict(self.placed)
         order = [path for path, _anchor in self.placed]
         order += [path for path in self.errors if path not in anchors]
@@ -408,7 +419,7 @@ class _Form:
         ident = f"{self.ident(())}-errors"
         return _html('<div class="form-error-summary" id="{0}" role="alert" tabindex="-1" '
                      'aria-labelledby="{0}-title" data-error-summary><p class="form-error-summary-title" '
-                     'id="{0}-title">{1}</p><ul>{2}</ul></div>', ident, self.tr("Please correct the following:"),
+                     'id="{0}-title">{1}</p><ul>{2}</ul></div>', ident, _("Please correct the following:"),
                      _join(items))
 
 
@@ -466,7 +477,8 @@ class _Readonly:
                 if form_string(option) == form_string(value):
                     return _html("{}", self.tr(title))
         if isinstance(value, bool):
-            return _html("{}", self.tr("Yes") if value else self.tr("No"))
+            _ = self.tr
+            return _html("{}", _("Yes") if value else _("No"))
         text = form_string(value)
         if node.get("format") == "date-time":
             text = text.replace("T", " ", 1)

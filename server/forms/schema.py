@@ -341,8 +341,15 @@ def validate(schema: Schema, data: Any, *, translate: Translate | None = None,
     return [error for _rank, error in found.values()]
 
 
-def _locate(error: ValidationError, root: Schema) -> Iterator[tuple[list[str], str, dict[str, Any]]]:
+def _locate(error: ValidationError, root: Schema) -> list[tuple[list[str], str, dict[str, Any]]]:
     """Turn one jsonschema error into (path segments, keyword, params) per failing field."""
+    found = list(_fields_of(error, root))
+    # never lose an error: if the fields cannot be pinned down, report it where it occurred
+    return found or [([str(part) for part in error.absolute_path],
+                      error.validator if isinstance(error.validator, str) else "not", {})]
+
+
+def _fields_of(error: ValidationError, root: Schema) -> Iterator[tuple[list[str], str, dict[str, Any]]]:
     base = [str(part) for part in error.absolute_path]
     keyword = error.validator if isinstance(error.validator, str) else "not"
     value, instance = error.validator_value, error.instance
@@ -357,7 +364,10 @@ def _locate(error: ValidationError, root: Schema) -> Iterator[tuple[list[str], s
                     if name not in instance:
                         yield [*base, name], "dependentRequired", {"property": name, "dependsOn": trigger}
     elif keyword in ("additionalProperties", "unevaluatedProperties") and isinstance(instance, dict):
-        known = object_layout(error.schema, root).properties
+        # additionalProperties sees only its own schema's properties; unevaluatedProperties
+        # also those of allOf, then/else and dependent schemas.
+        known = (_dict(error.schema.get("properties")) if keyword == "additionalProperties"
+                 else object_layout(error.schema, root).properties)
         patterns = list(_dict(error.schema.get("patternProperties")))
         for name in instance:
             if name not in known and not any(re.search(pattern, name) for pattern in patterns):
@@ -385,14 +395,13 @@ def _locate(error: ValidationError, root: Schema) -> Iterator[tuple[list[str], s
 def label_for(schema: Schema, segments: list[str], *, translate: Translate | None = None,
               labels: Mapping[str, str] | None = None) -> str:
     """The user-facing label of the field at `segments`: its title, else its humanized name."""
-    _ = translate or messages.identity
     path = "/".join(segments)
     if labels:
         generic = "/".join(part for part in segments if not part.isdigit())
         if path in labels or generic in labels:
             return labels.get(path) or labels[generic]
     if not segments:
-        return _(schema["title"]) if isinstance(schema.get("title"), str) else messages.form_label(translate)
+        return _title(schema, translate) or messages.form_label(translate)
     node: Schema = schema
     label = ""
     row: tuple[str, int] | None = None  # the innermost repeatable row: (its array's label, number)
@@ -401,16 +410,25 @@ def label_for(schema: Schema, segments: list[str], *, translate: Translate | Non
         if part.isdigit() and schema_type(node) == "array":
             row = (label, int(part) + 1)
             node = resolve(node.get("items"), schema)
-            label = _(node["title"]) if isinstance(node.get("title"), str) else label
+            label = _title(node, translate) or label
             continue
-        node = resolve(object_layout(node, schema).properties.get(part), schema)
-        label = _(node["title"]) if isinstance(node.get("title"), str) else messages.humanize(part)
+        properties = object_layout(node, schema).properties
+        node = resolve(properties.get(part), schema)
+        # a key the form does not define (an unknown key) is shown exactly as sent
+        label = _title(node, translate) or (messages.humanize(part) if part in properties else part)
     if row is None:
         return label
     parent, number = row
-    if segments[-1].isdigit() and not isinstance(node.get("title"), str):
+    if segments[-1].isdigit() and not _title(node, translate):
         return messages.row_title(parent, number, translate)
     return messages.row_label(label, parent, number, translate)
+
+
+def _title(node: Mapping[str, Any], translate: Translate | None) -> str:
+    title = node.get("title")
+    if not isinstance(title, str) or not title:
+        return ""  # gettext("") would return the catalog header
+    return (translate or messages.identity)(title)
 
 
 def clean_submission(schema: Schema, data: Mapping[str, Any], *,

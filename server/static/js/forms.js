@@ -69,7 +69,8 @@
       var field = fields[i];
       if (!shown) {
         if (!field.disabled) { field.disabled = true; field.setAttribute("data-disabled-by-condition", ""); }
-      } else if (field.hasAttribute("data-disabled-by-condition")) {
+      } else if (field.hasAttribute("data-disabled-by-condition") && !field.closest("[data-show-if][hidden]")) {
+        // (a field inside another part that is still hidden stays disabled)
         field.disabled = false;
         field.removeAttribute("data-disabled-by-condition");
       }

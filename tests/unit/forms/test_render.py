@@ -227,6 +227,11 @@ def test_error_summary_links_to_fields_in_form_order():
         '<a href="#f-reporter">Name is missing.</a>', '<a href="#f-age">Age is wrong.</a>', "Form is wrong."]
 
 
+def test_summary_can_be_left_to_the_page():
+    html = str(render_form(COMPLAINT, {}, {}, validate(COMPLAINT, {}), summary=False))
+    assert "form-error-summary" not in html and 'id="f-reporter-error"' in html
+
+
 def test_errors_given_as_dicts_or_a_mapping():
     html = one("a", {"type": "string"}, errors=[{"field": "a", "message": "Bad A"}])
     assert 'aria-invalid="true"' in tag(html, "input", id="f-a") and "Bad A" in html
@@ -363,11 +368,13 @@ def test_repeatable_rows_with_template_and_blank_row():
     assert rows == [("f-perpetrators-0", "f.perpetrators.0"), ("f-perpetrators-1", "f.perpetrators.1"),
                     ("f-perpetrators-2", "f.perpetrators.2")]  # one blank row for entry without JavaScript
     assert 'value="B"' in tag(html, "input", name="f.perpetrators.1.name")
-    template = re.search(r"<template data-row-template>(.*?)</template><button", html, flags=re.S).group(1)
+    assert 'name="f.perpetrators.__INDEX__.name"' not in without_templates(html)
+    template = html[html.index("<template data-row-template><fieldset"):]
     assert 'name="f.perpetrators.__INDEX__.name"' in template
     assert 'id="f-perpetrators-__INDEX__-name"' in template
     assert '<button type="button" class="form-row-add" data-add-row hidden>Add Perpetrator</button>' in html
-    assert html.count("data-remove-row") == 4  # three rows and the template
+    # three rows and the template, each with its remove button
+    assert html.count('data-remove-row hidden>Remove<span class="visually-hidden"> Perpetrator <span') == 4
     assert re.search(r'<legend class="field-label">Perpetrator <span data-row-number>2</span></legend>', html)
 
 

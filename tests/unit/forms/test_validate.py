@@ -151,7 +151,25 @@ def test_additional_properties_in_nested_object():
                                                      "properties": {"b": {"type": "string"}}}}}
     errors = validate(schema, {"a": {"b": "x", "zz": 1}})
     assert [(e.path, e.keyword, e.message) for e in errors] == [
-        ("a/zz", "additionalProperties", "Zz is not a field of this form.")]
+        ("a/zz", "additionalProperties", "zz is not a field of this form.")]
+
+
+def test_no_error_is_lost_when_its_field_cannot_be_found():
+    # additionalProperties does not see properties added by then: jsonschema rejects "b"
+    schema = {"type": "object", "additionalProperties": False, "properties": {"a": {"type": "boolean"}},
+              "if": {"properties": {"a": {"const": True}}}, "then": {"properties": {"b": {"type": "string"}}}}
+    errors = validate(schema, {"a": True, "b": "x"})
+    assert [(e.path, e.keyword) for e in errors] == [("b", "additionalProperties")]
+    del schema["additionalProperties"]
+    errors = validate({**schema, "unevaluatedProperties": False}, {"a": True, "b": "x", "c": 1})
+    assert [(e.path, e.keyword) for e in errors] == [("c", "additionalProperties")]
+
+
+def test_empty_title_is_not_sent_to_gettext():
+    schema = {"type": "object", "required": ["a"], "properties": {"a": {"title": ""}}}
+    seen = []
+    errors = validate(schema, {}, translate=lambda text: seen.append(text) or text)
+    assert "" not in seen and errors[0].message == "A is required."
 
 
 def test_dependent_required_points_at_the_missing_field():

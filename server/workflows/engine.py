@@ -565,3 +565,208 @@ class Engine:
             _serializer.registry._encoder_mode = False
         dct[_serializer.VERSION_KEY] = SERIALIZER_VERSION
         return json.dumps(dct, cls=_serializer._encoder_cls, separators=(",", ":"))
+
+
+# --------------------------------------------------------------------------------------------------
+# Migration and diagrams (admin)
+#
+# Comparing two versions, moving a running instance to a new version (SpiffWorkflow's spec/instance
+# diff, shared/spiffworkflow.md 6), the timers of a definition, and which elements of an instance are
+# done or active (for the read-only case diagram).
+
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition  # noqa: E402
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (  # noqa: E402
+    CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
+    TimeDateEventDefinition,
+    TimerEventDefinition,
+)
+from SpiffWorkflow.bpmn.util.diff import SpecDiff, diff_workflow, migrate_workflow  # noqa: E402
+
+#: Task states that may not change under a migration: the work they record has been (or is being) done.
+_FROZEN = TaskState.COMPLETED | TaskState.STARTED
+_TIMER_KINDS = {DurationTimerEventDefinition: "duration", TimeDateEventDefinition: "date",
+                CycleTimerEventDefinition: "cycle"}
+
+
+@dataclass(frozen=True)
+class SpecChange:
+    """One flow element that differs between two versions of a definition."""
+
+    bpmn_id: str
+    name: str
+    change: str  # added | removed | changed
+    attributes: tuple[str, ...] = ()
+    process_id: str = ""
+
+
+@dataclass(frozen=True)
+class TaskRef:
+    bpmn_id: str
+    name: str
+    state: str
+
+
+@dataclass
+class MigrationCheck:
+    """What moving an instance to another version would do; ``safe`` is the library diff plus the rule that
+    no completed or started task may change or disappear."""
+
+    safe: bool
+    blocking: list[TaskRef] = field(default_factory=list)  # completed/started tasks changed or removed
+    reset: list[TaskRef] = field(default_factory=list)     # ready/waiting tasks that will be re-created
+    timers: list[TaskRef] = field(default_factory=list)    # waiting timers that start again from `now`
+    missing_subprocesses: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TimerInfo:
+    element_id: str
+    kind: str  # duration | date | cycle
+    expression: str
+
+
+def _bpmn_specs(spec: Any) -> list[Any]:
+    return [ts for ts in spec.task_specs.values() if getattr(ts, "bpmn_id", None)]
+
+
+def _spec_name(ts: Any) -> str:
+    return str(getattr(ts, "bpmn_name", None) or ts.bpmn_id)
+
+
+def diff_definitions(old: ParsedDefinition, new: ParsedDefinition) -> list[SpecChange]:
+    """Flow elements added, removed or changed between two parsed definitions (aligned by BPMN id)."""
+    changes: list[SpecChange] = []
+    pairs = [(old.process_id, old.spec, new.spec)]
+    for name, spec in old.subprocess_specs.items():
+        pairs.append((name, spec, new.subprocess_specs.get(name)))
+    for name, spec in new.subprocess_specs.items():
+        if name not in old.subprocess_specs:
+            changes += [SpecChange(ts.bpmn_id, _spec_name(ts), "added", process_id=name) for ts in _bpmn_specs(spec)]
+    for process_id, before, after in pairs:
+        if after is None:
+            changes += [SpecChange(ts.bpmn_id, _spec_name(ts), "removed", process_id=process_id)
+                        for ts in _bpmn_specs(before)]
+            continue
+        diff = SpecDiff(_serializer.registry, before, after)
+        changes += [SpecChange(ts.bpmn_id, _spec_name(ts), "added", process_id=process_id)
+                    for ts in diff.added if getattr(ts, "bpmn_id", None)]
+        changes += [SpecChange(ts.bpmn_id, _spec_name(ts), "removed", process_id=process_id)
+                    for ts in diff.removed if getattr(ts, "bpmn_id", None)]
+        for ts, attributes in diff.changed.items():
+            if getattr(ts, "bpmn_id", None):
+                target = diff.alignment.get(ts)
+                changes.append(SpecChange(ts.bpmn_id, _spec_name(target or ts), "changed",
+                                          tuple(sorted(attributes)), process_id))
+    order = {"removed": 0, "changed": 1, "added": 2}
+    return sorted(changes, key=lambda c: (order[c.change], c.process_id != old.process_id, c.bpmn_id))
+
+
+def _ref(task: Any) -> TaskRef:
+    return TaskRef(task.task_spec.bpmn_id or task.task_spec.name, _spec_name(task.task_spec)
+                   if getattr(task.task_spec, "bpmn_id", None) else task.task_spec.name,
+                   TaskState.get_name(task.state))
+
+
+def _is_timer(task: Any) -> bool:
+    definition = getattr(task.task_spec, "event_definition", None)
+    if isinstance(definition, MultipleEventDefinition):
+        return any(isinstance(d, TimerEventDefinition) for d in definition.event_definitions)
+    return isinstance(definition, TimerEventDefinition)
+
+
+def _diffs(instance: Instance, new: ParsedDefinition) -> tuple[Any, dict[str, Any]]:
+    return diff_workflow(_serializer.registry, instance.workflow, new.spec, new.subprocess_specs)
+
+
+def check_migration(instance: Instance, new: ParsedDefinition) -> MigrationCheck:
+    """Whether ``instance`` can move to ``new``, and what would be reset (nothing is changed here)."""
+    top, subs = _diffs(instance, new)
+    check = MigrationCheck(safe=True)
+    seen: set[str] = set()
+    for diff in [top, *subs.values()]:
+        if diff is None:
+            continue
+        for task in [*diff.changed, *diff.removed]:
+            if task.state & _FROZEN and str(task.id) not in seen:
+                seen.add(str(task.id))
+                check.blocking.append(_ref(task))
+    for sp_id, diff in subs.items():
+        if diff is None:
+            check.missing_subprocesses.append(str(instance.workflow.subprocesses[sp_id].spec.name))
+    for workflow in [instance.workflow, *instance.workflow.subprocesses.values()]:
+        for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING, skip_subprocesses=True):
+            if not getattr(task.task_spec, "bpmn_id", None):
+                continue
+            (check.timers if _is_timer(task) else check.reset).append(_ref(task))
+    check.safe = not check.blocking and not check.missing_subprocesses
+    return check
+
+
+def migrate_instance(instance: Instance, new: ParsedDefinition, now: datetime) -> Instance:
+    """Move a running instance to ``new`` (ready and waiting tasks are re-created, timers restart at ``now``).
+
+    Raises EngineError when the move is not safe; the caller stores the returned instance."""
+    check = check_migration(instance, new)
+    if not check.safe:
+        raise EngineError("instance cannot be migrated: " + ", ".join(
+            [f"{t.bpmn_id} ({t.state})" for t in check.blocking] + check.missing_subprocesses))
+    top, subs = _diffs(instance, new)
+    workflow = instance.workflow
+    with engine_time(now):
+        migrate_workflow(top, workflow, new.spec)
+        for sp_id, diff in subs.items():
+            sub = workflow.subprocesses[sp_id]
+            migrate_workflow(diff, sub, new.subprocess_specs[sub.spec.name])
+        workflow.subprocess_specs = new.subprocess_specs
+    migrated = Instance(new, workflow, instance._engine)
+    migrated.run(now)
+    return migrated
+
+
+def instance_progress(instance: Instance) -> tuple[set[str], set[str]]:
+    """BPMN ids of completed elements and of active ones (ready, waiting or started), for the diagram."""
+    done: set[str] = set()
+    active: set[str] = set()
+    workflows = [instance.workflow, *instance.workflow.subprocesses.values()]
+    for workflow in workflows:
+        for task in workflow.tasks.values():
+            bpmn_id = getattr(task.task_spec, "bpmn_id", None)
+            if not bpmn_id:
+                continue
+            if task.state == TaskState.COMPLETED:
+                done.add(bpmn_id)
+            elif task.state & (TaskState.READY | TaskState.WAITING | TaskState.STARTED):
+                active.add(bpmn_id)
+    return done - active, active
+
+
+def timer_definitions(parsed: ParsedDefinition) -> list[TimerInfo]:
+    """Every timer event of the definition with its kind and (Python) expression."""
+    found: list[TimerInfo] = []
+    for proc in [parsed.spec, *parsed.subprocess_specs.values()]:
+        for ts in _bpmn_specs(proc):
+            definition = getattr(ts, "event_definition", None)
+            inner = definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
+            for item in inner:
+                kind = _TIMER_KINDS.get(type(item))
+                if kind is not None:
+                    found.append(TimerInfo(ts.bpmn_id, kind, str(item.expression or "")))
+    return found
+
+
+def check_timer_value(kind: str, value: str, now: datetime) -> bool:
+    """True if the library's timer code accepts ``value`` (the evaluated expression) for ``kind``."""
+    try:
+        with engine_time(now):
+            if kind == "duration":
+                TimerEventDefinition.parse_iso_duration(value)
+            elif kind == "date":
+                TimerEventDefinition.parse_time_or_duration(value)
+                if value.upper().startswith("P"):
+                    return False
+            else:
+                TimerEventDefinition.parse_iso_recurring_interval(value)
+    except Exception:  # the library raises bare Exception / ValueError / AttributeError on bad input
+        return False
+    return True

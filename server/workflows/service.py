@@ -7,12 +7,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.audit import service as audit
 from server.auth import service as auth_service
-from server.errors import NotFoundError, ValidationFailedError
+from server.errors import ConflictError, NotFoundError, ValidationFailedError
 from server.forms import service as forms_service
 from server.workflows import engine as engine_mod
 from server.workflows import validation
@@ -40,21 +42,82 @@ def problems_as_details(problems: list[engine_mod.Problem]) -> list[dict[str, An
              if p.params else {})} for p in problems]
 
 
-def check(session: Session, xml: bytes, *, max_bytes: int = 2 * 1024 * 1024,
-          max_elements: int = 20000) -> tuple[engine_mod.ParsedDefinition | None, list[engine_mod.Problem]]:
+def _parse_problems(exc: engine_mod.DefinitionInvalidError, xml: bytes) -> list[engine_mod.Problem]:
+    """The parser's problems with a translated message and, for XSD errors, the element they are in."""
+    cause = exc.__cause__
+    line = getattr(cause, "line_number", None)
+    out = []
+    for p in exc.problems:
+        element_id = p.element_id
+        if element_id is None and isinstance(line, int) and line > 0:
+            element_id = _element_at_line(xml, line)
+        out.append(engine_mod.Problem(element_id, p.code, _parse_message(p), p.params))
+    return out
+
+
+def _element_at_line(xml: bytes, line: int) -> str | None:
+    try:
+        root = engine_mod.parse_xml(xml)
+    except engine_mod.DefinitionInvalidError:
+        return None
+    best = None
+    for el in root.iter():
+        if not isinstance(el.tag, str) or el.sourceline is None or el.sourceline > line:
+            continue
+        node = el
+        while node is not None and not node.get("id"):
+            node = node.getparent()
+        if node is not None:
+            best = node.get("id")
+    return best
+
+
+def _parse_message(problem: engine_mod.Problem) -> str:
+    detail = problem.message.split(": ", 1)[1] if problem.code == "xml_syntax" and ": " in problem.message \
+        else problem.message
+    for ns, prefix in ((engine_mod.BPMN_NS, "bpmn:"), (engine_mod.SPIFF_NS, "spiffworkflow:")):
+        detail = detail.replace("{" + ns + "}", prefix)
+    messages = {
+        "too_large": lambda: _("The file is larger than %(limit)s bytes.", limit=problem.params.get("limit")),
+        "doctype": lambda: _("DOCTYPE and ENTITY declarations are not allowed in BPMN files."),
+        "xml_syntax": lambda: _("The XML is not well-formed: %(detail)s", detail=detail),
+        "too_many_elements": lambda: _("The file has more than %(limit)s XML elements.",
+                                       limit=problem.params.get("limit")),
+        "no_process": lambda: _("The file has no executable process."),
+        "bpmn": lambda: _("The BPMN is not valid: %(detail)s", detail=detail),
+    }
+    make = messages.get(problem.code)
+    return make() if make else problem.message
+
+
+def check(session: Session, xml: bytes, *, key: str | None = None, max_bytes: int = 2 * 1024 * 1024,
+          max_elements: int = 20000, now: datetime | None = None,
+          ) -> tuple[engine_mod.ParsedDefinition | None, list[engine_mod.Problem]]:
     """Parse and validate a BPMN upload; returns the parsed definition and the list of problems."""
     try:
         definition = engine_mod.parse_definition(xml, max_bytes=max_bytes, max_elements=max_elements)
     except engine_mod.DefinitionInvalidError as exc:
-        return None, exc.problems
+        return None, _parse_problems(exc, xml)
+    return definition, validate_parsed(session, definition, key=key, now=now)
 
-    def form_exists(filename: str) -> bool:
-        return forms_service.get_active(session, forms_service.key_from_filename(filename)) is not None
+
+def validate_parsed(session: Session, definition: engine_mod.ParsedDefinition, *, key: str | None = None,
+                    now: datetime | None = None) -> list[engine_mod.Problem]:
+    """The server's rules for a parsed definition, against the forms and lane mapping in the database now."""
+    def form_schema(filename: str) -> dict[str, Any] | None:
+        version = forms_service.get_active(session, forms_service.key_from_filename(filename))
+        return version.schema if version is not None else None
 
     def lane_mapped(lane: str) -> bool:
         return auth_service.group_for_lane(session, lane) is not None
 
-    return definition, validation.validate(definition, form_exists=form_exists, lane_mapped=lane_mapped)
+    return validation.validate(definition, form_schema=form_schema, lane_mapped=lane_mapped, key=key, now=now)
+
+
+def _invalid(problems: list[engine_mod.Problem]) -> ValidationFailedError:
+    return ValidationFailedError(
+        ngettext("The workflow has %(num)d problem.", "The workflow has %(num)d problems.", len(problems)),
+        details=problems_as_details(problems), code="definition_invalid")
 
 
 def get_definition(session: Session, key: str) -> WorkflowDefinition:
@@ -82,14 +145,9 @@ def create_version(session: Session, *, key: str, xml: bytes, now: datetime, aut
                    comment: str = "", activate: bool = False, max_bytes: int = 2 * 1024 * 1024,
                    max_elements: int = 20000) -> WorkflowVersion:
     """Validate and store a new immutable version. The active version does not change unless asked."""
-    definition, problems = check(session, xml, max_bytes=max_bytes, max_elements=max_elements)
+    definition, problems = check(session, xml, key=key, max_bytes=max_bytes, max_elements=max_elements, now=now)
     if problems or definition is None:
-        raise ValidationFailedError(details=problems_as_details(problems), code="definition_invalid")
-    if definition.process_id != key:
-        raise ValidationFailedError(
-            details=[{"element_id": definition.process_id, "code": "process_id_mismatch",
-                      "message": f"process id {definition.process_id} does not match workflow {key}"}],
-            code="definition_invalid")
+        raise _invalid(problems)
     row = session.execute(select(WorkflowDefinition).where(WorkflowDefinition.key == key)).scalar_one_or_none()
     if row is None:
         row = WorkflowDefinition(key=key, title=definition.name)
@@ -118,15 +176,58 @@ def create_version(session: Session, *, key: str, xml: bytes, now: datetime, aut
     return version
 
 
-def activate_version(session: Session, *, key: str, number: int, now: datetime, actor: Any = None) -> WorkflowVersion:
-    """Make a version the one new cases use. Takes effect at once in every process (read per start)."""
+def activate_version(session: Session, *, key: str, number: int, now: datetime, actor: Any = None,
+                     action: str = "workflow.activated") -> WorkflowVersion:
+    """Make a version the one new cases use. Takes effect at once in every process: each start reads
+    ``active_version_id`` from the database. The version is checked again against today's forms and lanes."""
     definition = get_definition(session, key)
     version = get_version(session, key, number)
-    definition.active_version_id = version.id
+    problems = validate_parsed(session, parsed(version), key=key, now=now)
+    if problems:
+        raise _invalid(problems)
+    previous = definition.active_version
+    definition.active_version = version
     definition.title = version.title
-    audit.record(session, action="workflow.activated", actor=actor, now=now, object_type="workflow",
-                 object_id=key, details={"number": number})
+    audit.record(session, action=action, actor=actor, now=now, object_type="workflow", object_id=key,
+                 details={"number": number, "previous": previous.number if previous else None})
     return version
+
+
+def rollback(session: Session, *, key: str, now: datetime, actor: Any = None) -> WorkflowVersion:
+    """Re-activate the version that was active before the current one (from the audit log)."""
+    from server.audit.models import AuditEvent
+
+    definition = get_definition(session, key)
+    current = definition.active_version.number if definition.active_version else None
+    events = session.execute(
+        select(AuditEvent.details).where(AuditEvent.object_type == "workflow", AuditEvent.object_id == key,
+                                         AuditEvent.action.in_(["workflow.activated", "workflow.rolled_back"]))
+        .order_by(AuditEvent.id.desc()).limit(50)
+    ).scalars().all()
+    for details in events:
+        number = (details or {}).get("previous")
+        if isinstance(number, int) and number != current:
+            return activate_version(session, key=key, number=number, now=now, actor=actor,
+                                    action="workflow.rolled_back")
+    raise ConflictError(_("There is no earlier active version to roll back to."), code="no_previous_version")
+
+
+def compare_versions(session: Session, *, key: str, old: int, new: int) -> list[engine_mod.SpecChange]:
+    """Flow elements added, removed or changed from version ``old`` to version ``new``."""
+    return engine_mod.diff_definitions(parsed(get_version(session, key, old)), parsed(get_version(session, key, new)))
+
+
+def version_report(session: Session, version: WorkflowVersion, *, now: datetime) -> list[engine_mod.Problem]:
+    """The validation report of a stored version against today's forms and lane mapping."""
+    return validate_parsed(session, parsed(version), key=version.definition.key, now=now)
+
+
+def list_versions(session: Session, key: str) -> list[WorkflowVersion]:
+    definition = get_definition(session, key)
+    return list(session.execute(
+        select(WorkflowVersion).where(WorkflowVersion.definition_id == definition.id)
+        .order_by(WorkflowVersion.number.desc())
+    ).scalars())
 
 
 def load_files(session: Session, *, workflows_dir: Path, now: datetime) -> list[str]:

@@ -1,21 +1,33 @@
 """The worker: fires due engine timers, moves SLA states, sends the mail outbox.
 
-On PostgreSQL several workers share the work: each due case is taken with ``FOR UPDATE SKIP LOCKED``
-and re-checked under its lock, so a timer fires once. With SQLite the same loop runs in a thread of
-the web process (the embedded default).
+Sharing the work (PostgreSQL, any number of worker processes):
+
+* A case is claimed with ``SELECT ... FOR UPDATE SKIP LOCKED`` on its row: the row lock is the lease.
+  Another worker's claim skips it and takes the next due case, so workers never queue behind each other.
+* The lease lives exactly as long as the transaction that fires the timer, stores the engine state and
+  the audit entry. A worker that dies mid-way (crash, kill, lost connection) rolls back: the case keeps
+  its ``next_timer_at`` and the next claim by any worker fires it. Nothing is lost across restarts.
+* Under the lock the case is re-read and re-checked (``next_timer_at <= now``): a timer that another
+  worker fired a moment ago has moved ``next_timer_at`` on, so firing is idempotent and happens once.
+* A case whose timer raises is backed off for five minutes (audited) so it cannot spin the loop.
+
+With SQLite the same loop runs in a thread of the web process (the embedded default); SQLite ignores
+``FOR UPDATE`` but has a single writer, and only one embedded worker runs per process.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import signal
 import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
 
 from server import clock
 from server.audit import service as audit
@@ -26,6 +38,13 @@ from server.extensions import db
 
 log = logging.getLogger("sinergi.worker")
 
+#: Most cases one tick fires before it turns to the SLA sweep and the outbox (then it comes straight back).
+TIMER_BATCH = 200
+#: SLA rows one sweep transaction handles; a tick runs up to SLA_ROUNDS of them.
+SLA_BATCH = 500
+SLA_ROUNDS = 10
+BACKOFF = timedelta(minutes=5)
+
 
 @dataclass
 class TickResult:
@@ -33,76 +52,137 @@ class TickResult:
     sla_changed: int = 0
     mails_sent: int = 0
     errors: int = 0
+    more: bool = False  # a batch limit was reached: run again without waiting
+
+
+def _due(now: datetime) -> Select[tuple[int]]:
+    return select(Case.id).where(Case.status == "open", Case.next_timer_at <= now)
 
 
 def due_case_ids(*, now: datetime, limit: int = 100) -> list[int]:
+    """Ids of cases with a due timer (no lock; for monitoring and tests)."""
     with unit_of_work() as session:
-        return list(session.execute(
-            select(Case.id).where(Case.status == "open", Case.next_timer_at <= now)
-            .order_by(Case.next_timer_at).limit(limit)
-        ).scalars())
+        return list(session.execute(_due(now).order_by(Case.next_timer_at).limit(limit)).scalars())
+
+
+def _fire(session: Session, case: Case, now: datetime) -> None:
+    """Fire the due timers of a case whose row this transaction holds locked."""
+    instance = cases_service.load_instance(case)
+    due_before = [d.isoformat() for d in instance.timer_due_times() if d <= now]
+    instance.fire_timers(now)
+    new_tasks = cases_service.save_instance(session, case=case, instance=instance, now=now)
+    audit.record(session, action="case.timer_fired", now=now, object_type="case", object_id=case.id,
+                 case_id=case.id, actor_name="system", details={"due": due_before,
+                                                                "new_tasks": [t.bpmn_id for t in new_tasks]})
+    from server.notifications import service as notify
+
+    notify.tasks_created(session, tasks=new_tasks, now=now)
+    cases_service.handle_thrown(session, case=case, instance=instance, user=None, now=now)
+
+
+def _still_due(case: Case | None, now: datetime) -> bool:
+    return (case is not None and case.status == "open" and case.next_timer_at is not None
+            and case.next_timer_at <= now)
 
 
 def fire_case(case_id: int, *, now: datetime) -> bool:
-    """Fire the due timers of one case in its own transaction; False if another worker has it."""
+    """Fire the due timers of one case in its own transaction; False if another worker has it or did it."""
     with unit_of_work() as session:
-        case = session.execute(
-            select(Case).where(Case.id == case_id).with_for_update(skip_locked=True)
-            .execution_options(populate_existing=True)
+        locked = session.execute(
+            select(Case.id).where(Case.id == case_id).with_for_update(skip_locked=True)
         ).scalar_one_or_none()
-        if case is None or case.status != "open" or case.next_timer_at is None or case.next_timer_at > now:
-            return False  # taken by another worker, or already fired
-        instance = cases_service.load_instance(case)
-        due_before = [d.isoformat() for d in instance.timer_due_times() if d <= now]
-        instance.fire_timers(now)
-        new_tasks = cases_service.save_instance(session, case=case, instance=instance, now=now)
-        audit.record(session, action="case.timer_fired", now=now, object_type="case", object_id=case.id,
-                     case_id=case.id, actor_name="system", details={"due": due_before,
-                                                                    "new_tasks": [t.bpmn_id for t in new_tasks]})
-        from server.notifications import service as notify
-
-        notify.tasks_created(session, tasks=new_tasks, now=now)
+        if locked is None:
+            return False
+        case = session.get(Case, case_id, populate_existing=True)
+        if not _still_due(case, now):
+            return False  # already fired by another worker
+        assert case is not None
+        _fire(session, case, now)
         return True
 
 
-def fire_due_timers(*, now: datetime, limit: int = 100) -> tuple[int, int]:
+def fire_next_due(*, now: datetime) -> tuple[int | None, bool]:
+    """Claim the earliest due case no other worker holds and fire it.
+
+    Returns ``(case_id, ok)``; ``(None, True)`` when nothing due is free.
+    """
+    claimed: int | None = None
+    try:
+        with unit_of_work() as session:
+            claimed = session.execute(
+                _due(now).order_by(Case.next_timer_at, Case.id).limit(1).with_for_update(skip_locked=True)
+            ).scalar_one_or_none()
+            if claimed is None:
+                return None, True
+            case = session.get(Case, claimed, populate_existing=True)
+            if _still_due(case, now):
+                assert case is not None
+                _fire(session, case, now)
+    except Exception:  # one broken case must not stop the others
+        if claimed is None:
+            raise
+        log.exception("timer of case %s failed", claimed)
+        _postpone(claimed, now)
+        return claimed, False
+    return claimed, True
+
+
+def fire_due_timers(*, now: datetime, limit: int = TIMER_BATCH) -> tuple[int, int]:
+    """Fire due timers until none is left or ``limit`` cases were handled. Returns (fired, errors)."""
     fired = errors = 0
-    for case_id in due_case_ids(now=now, limit=limit):
-        try:
-            if fire_case(case_id, now=now):
-                fired += 1
-        except Exception:  # one broken case must not stop the others
+    for _ in range(limit):
+        case_id, ok = fire_next_due(now=now)
+        if case_id is None:
+            break
+        if ok:
+            fired += 1
+        else:
             errors += 1
-            log.exception("timer of case %s failed", case_id)
-            _postpone(case_id, now)
     return fired, errors
 
 
 def _postpone(case_id: int, now: datetime) -> None:
-    """Back a failing case off for five minutes so it does not spin the worker."""
+    """Back a failing case off so it does not spin the worker."""
     try:
         with unit_of_work() as session:
-            case = session.get(Case, case_id)
-            if case is not None:
-                case.next_timer_at = now + timedelta(minutes=5)
-                audit.record(session, action="case.timer_failed", now=now, object_type="case", object_id=case_id,
-                             case_id=case_id, actor_name="system")
+            case = session.get(Case, case_id, with_for_update=True, populate_existing=True)
+            if case is not None and case.next_timer_at is not None and case.next_timer_at <= now:
+                case.next_timer_at = now + BACKOFF
+                audit.record(session, action="case.timer_failed", now=now, object_type="case",
+                             object_id=case_id, case_id=case_id, actor_name="system")
     except Exception:
         log.exception("could not postpone case %s", case_id)
+
+
+def refresh_sla(*, now: datetime) -> int:
+    """Sweep SLA states in short transactions until nothing is left to move (bounded per tick)."""
+    from server.sla import jobs as sla_jobs
+
+    total = 0
+    for _ in range(SLA_ROUNDS):
+        with unit_of_work() as session:
+            changed = sla_jobs.refresh_states(session, now=now, batch=SLA_BATCH)
+        total += changed
+        if changed == 0:
+            break
+    return total
 
 
 def tick(app: Flask, now: datetime | None = None) -> TickResult:
     """One pass of every job."""
     from server.notifications import outbox
-    from server.sla import jobs as sla_jobs
 
     now = now or clock.utcnow()
     result = TickResult()
     with app.app_context():
-        result.timers_fired, result.errors = fire_due_timers(now=now)
         try:
-            with unit_of_work() as session:
-                result.sla_changed = sla_jobs.refresh_states(session, now=now)
+            result.timers_fired, result.errors = fire_due_timers(now=now)
+        except Exception:
+            result.errors += 1
+            log.exception("timer pass failed")
+        result.more = result.timers_fired + result.errors >= TIMER_BATCH
+        try:
+            result.sla_changed = refresh_sla(now=now)
         except Exception:
             result.errors += 1
             log.exception("SLA refresh failed")
@@ -116,15 +196,23 @@ def tick(app: Flask, now: datetime | None = None) -> TickResult:
 
 
 def run_forever(app: Flask, *, stop: threading.Event | None = None) -> None:
+    """Tick every WORKER_POLL_SECONDS (at once again while work is left) until ``stop`` is set."""
     poll = float(app.config["WORKER_POLL_SECONDS"])
     stop = stop or threading.Event()
-    log.info("worker started (poll %.1fs)", poll)
+    if threading.current_thread() is threading.main_thread():
+        # A deploy's SIGTERM lets the current transaction finish instead of cutting it off.
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+    log.info("worker started (poll %.1fs, pid %s)", poll, os.getpid())
     while not stop.is_set():
+        more = False
         try:
-            tick(app)
+            more = tick(app).more
         except Exception:
             log.exception("worker tick failed")
-        stop.wait(poll)
+        if not more:
+            stop.wait(poll)
+    log.info("worker stopped")
 
 
 _embedded_started = False

@@ -23,6 +23,16 @@ PG_URL = os.environ.get("SINERGI_TEST_DATABASE_URL")
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # Monday 09:00 WIB
 
 
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    """CI runs the suite twice (SQLite, then PostgreSQL); tests that never touch the database run once."""
+    if not PG_URL:
+        return
+    skip = pytest.mark.skip(reason="database-independent: already ran in the SQLite pass")
+    for item in items:
+        if item.get_closest_marker("db_independent"):
+            item.add_marker(skip)
+
+
 def pytest_report_header(config: Any) -> str:
     return f"sinergi database: {'PostgreSQL ' + PG_URL if PG_URL else 'SQLite (set SINERGI_TEST_DATABASE_URL for PostgreSQL)'}"
 

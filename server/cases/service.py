@@ -75,6 +75,7 @@ def start_case(session: Session, *, workflow_key: str, user: User, now: datetime
     new_tasks = save_instance(session, case=case, instance=instance, now=now)
     audit.record(session, action="case.started", actor=user, now=now, object_type="case", object_id=case.id,
                  case_id=case.id, details={"workflow": workflow_key, "version": version.number})
+    handle_thrown(session, case=case, instance=instance, user=user, now=now)
     return StepResult(case, new_tasks, instance.thrown)
 
 
@@ -236,9 +237,48 @@ def deliver_message(session: Session, *, name: str, case_id: int, payload: Any, 
     new_tasks = save_instance(session, case=case, instance=instance, now=now)
     audit.record(session, action="case.message", actor=user, now=now, object_type="case", object_id=case.id,
                  case_id=case.id, details={"message": name})
+    handle_thrown(session, case=case, instance=instance, user=user, now=now)
     return StepResult(case, new_tasks, instance.thrown)
 
 
 def require_visible(session: Session, user: User, case: Case) -> None:
     if not access.can_see_case(session, user, case):
         raise PermissionDeniedError()
+
+
+START_PREFIX = "start."
+
+
+def handle_thrown(session: Session, *, case: Case, instance: engine_mod.Instance, user: User | None,
+                  now: datetime) -> list[Case]:
+    """Act on messages the process threw: ``start.<workflow>`` starts a linked case with the payload
+    (e.g. a TPPO screening that finds no trafficking moves the case to the violence path); other
+    domains (referrals) receive the rest through their ``on_thrown`` hook."""
+    started: list[Case] = []
+    for message in instance.thrown:
+        if message.name.startswith(START_PREFIX):
+            key = message.name[len(START_PREFIX):]
+            payload = message.payload if isinstance(message.payload, dict) else {}
+            data = {k: v for k, v in payload.items() if k not in RESERVED_KEYS and not str(k).startswith("_")}
+            data["asal_kasus"] = case.reference
+            starter = user or (session.get(User, case.created_by_id) if case.created_by_id else None)
+            if starter is None:
+                continue
+            result = start_case(session, workflow_key=key, user=starter, now=now, data=data)
+            audit.record(session, action="case.linked", actor=user, now=now, object_type="case", object_id=case.id,
+                         case_id=case.id, details={"started": result.case.reference, "workflow": key})
+            from server.notifications import service as notify
+
+            notify.tasks_created(session, tasks=result.new_tasks, now=now)
+            started.append(result.case)
+        else:
+            for module in _thrown_handlers():
+                module.on_thrown(session, case=case, message=message, user=user, now=now)
+    instance.thrown.clear()
+    return started
+
+
+def _thrown_handlers() -> list[Any]:
+    from server.web import optional_modules
+
+    return [m for m in optional_modules("service") if hasattr(m, "on_thrown")]

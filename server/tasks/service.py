@@ -169,6 +169,7 @@ def complete(session: Session, *, task_id: int, user: User, data: Any, now: date
     from server.notifications import service as notify
 
     notify.tasks_created(session, tasks=new_tasks, now=now)
+    cases_service.handle_thrown(session, case=case, instance=instance, user=user, now=now)
     return CompleteResult(task, new_tasks, case.status != "open")
 
 

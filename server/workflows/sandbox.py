@@ -4,17 +4,17 @@ Uploading BPMN is deploying code (shared/spiffworkflow.md 5.3), so even though o
 upload models, the code runs behind several layers:
 
 * compile: RestrictedPython with a stricter policy (no import/try/with/class/yield, no ``_`` names) that
-  also rewrites size-amplifying operators into guarded calls;
+  also rewrites size-amplifying operations into calls of guard functions;
 * names: only the plain functions in ``HELPERS`` (a fresh ``__builtins__`` per run), never a module;
 * attributes: a per-type allowlist (str/list/dict/... methods), so functions, types, modules, frames and
   ``str.format`` are unreachable; expressions may not mutate data at all;
-* size: operations that could allocate a lot are checked before they run, and a per-run budget caps the
-  total of large results, plus a coarse object-count check;
-* time: a per-thread ``sys.settrace`` hook stops the run at a monotonic deadline.
+* size: results that could be large are sized before they are built; every guarded result also counts
+  against a per-run budget, and the number of live objects is watched;
+* time: a per-thread ``sys.settrace`` hook checks a monotonic deadline on every line and call.
 
 ``try`` is refused because raising from a trace hook switches tracing off: a handler could catch the
-timeout and loop forever untraced. A hard memory cap would need a separate process (rlimit); the checks
-here stop the obvious bombs, not every possible allocation pattern.
+timeout and loop on untraced. Single C calls (sorting a million items) can overrun the deadline by their
+own duration. A hard memory cap needs a separate process (rlimit); these checks stop the known bombs.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import textwrap
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sized
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from types import CodeType
 from typing import Any
@@ -43,14 +43,13 @@ MAX_SOURCE_CHARS = 50_000
 MAX_ITEMS = 1_000_000  # longest str/list/dict/range a single operation may produce
 MAX_INT_BITS = 65_536
 MAX_FORMAT_WIDTH = 1_000
-RUN_BUDGET = 64_000_000  # approx. bytes that large results may add up to in one run
-_CHARGE_MIN = 65_536  # small results are not counted, so ordinary loops never hit the budget
+RUN_BUDGET = 64_000_000  # approx. bytes all guarded results of one run may add up to
 MAX_NEW_BLOCKS = 5_000_000  # growth of live Python objects during one run
 _CACHE_SIZE = 512
 
 
 class SandboxError(Exception):
-    """BPMN code was refused or failed; ``code`` says why (sandbox, runtime, data, timeout, limit, compile)."""
+    """BPMN code was refused or failed; ``code`` says why: sandbox, runtime, data, timeout, limit, compile."""
 
     def __init__(self, message: str, *, code: str = "sandbox") -> None:
         super().__init__(message)
@@ -86,20 +85,25 @@ class _Run:
         self.budget = RUN_BUDGET
         self.readonly = readonly
         self.events = 0
-        self.blocks = sys.getallocatedblocks()
+        self.blocks = -1  # baseline taken lazily: getallocatedblocks() walks the heap, too slow per call
 
     def trace(self, frame: Any, event: str, arg: Any) -> Any:
         if time.monotonic() > self.deadline:
             raise SandboxTimeoutError(f"stopped after the time limit of {self.limit:g} s")
         self.events += 1
-        if not self.events & 1023 and sys.getallocatedblocks() - self.blocks > MAX_NEW_BLOCKS:
-            raise SandboxLimitError("too many objects were created (memory limit)")
+        if not self.events & 1023:
+            blocks = sys.getallocatedblocks()
+            if self.blocks < 0:
+                self.blocks = blocks
+            elif blocks - self.blocks > MAX_NEW_BLOCKS:
+                raise SandboxLimitError("too many objects were created (memory limit)")
         if event == "call" and frame.f_code.co_filename != FILENAME:
             return None  # helper/library frame: the deadline is still checked on each call
         return self.trace
 
 
 _local = threading.local()
+_SIZED = (str, bytes, list, tuple, dict, set, frozenset, range)
 
 
 def _current() -> _Run | None:
@@ -112,17 +116,25 @@ def _check_size(n: int, what: str = "the result") -> None:
 
 
 def _charge(units: int) -> None:
-    run = _current()
-    if units >= _CHARGE_MIN and run is not None:
+    # Cumulative, so many medium-sized results ([[0] * 8000 for ...]) are stopped as well as big ones.
+    # Reads _local directly instead of calling _current(): every extra frame costs a trace event.
+    run = getattr(_local, "run", None)
+    if run is not None:
         run.budget -= units
         if run.budget < 0:
             raise SandboxLimitError("too much data was created in one run (memory limit)")
 
 
 def _charged(obj: Any) -> Any:
-    """Check and account for a freshly built container or string."""
-    _check_size(len(obj))
-    _charge(len(obj) * (1 if isinstance(obj, (str, bytes)) else 8))
+    """Check and account for a freshly built container or string (approx. bytes: 8 per item)."""
+    size = len(obj)
+    if size > MAX_ITEMS:
+        _check_size(size)
+    run = getattr(_local, "run", None)
+    if run is not None:
+        run.budget -= size if type(obj) is str else size * 8
+        if run.budget < 0:
+            raise SandboxLimitError("too much data was created in one run (memory limit)")
     return obj
 
 
@@ -168,7 +180,7 @@ def _check_op(op: str, a: Any, b: Any) -> None:
         for match in _PERCENT_SPEC.finditer(text):
             for part in match.groups():
                 if part == "*" or (part and (len(part) > 4 or int(part) > MAX_FORMAT_WIDTH)):
-                    raise SandboxLimitError(f"% format widths must be literal numbers up to {MAX_FORMAT_WIDTH}")
+                    raise SandboxLimitError(f"% format widths must be numbers up to {MAX_FORMAT_WIDTH}")
 
 
 def _binop(op: str, a: Any, b: Any) -> Any:
@@ -214,10 +226,14 @@ def _guarded_getitem(obj: Any, key: Any) -> Any:
 
 def _items(value: Any) -> Any:
     """Guard for ``*x`` and ``**x`` in displays and calls: [*a, *a] doubles like a + a."""
-    if isinstance(value, Sized):
+    if isinstance(value, _SIZED):
         _check_size(len(value))
         _charge(len(value) * 8)
     return value
+
+
+def _tick() -> None:
+    """Start of every while body: a one-instruction loop (while True: pass) emits no line events."""
 
 
 def _apply(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -229,8 +245,9 @@ def _apply(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
 _STR_READ = frozenset(
     "capitalize casefold count endswith find index isalnum isalpha isdecimal isdigit islower isnumeric "
-    "isspace istitle isupper lower lstrip partition removeprefix removesuffix rfind rindex rpartition rsplit "
-    "rstrip split splitlines startswith strip swapcase title upper replace join center ljust rjust zfill".split())
+    "isspace istitle isupper lower lstrip partition removeprefix removesuffix rfind rindex rpartition "
+    "rsplit rstrip split splitlines startswith strip swapcase title upper replace join center ljust rjust "
+    "zfill".split())
 _MUTATORS: dict[type, frozenset[str]] = {
     list: frozenset("append extend insert pop remove sort reverse clear".split()),
     dict: frozenset("pop popitem setdefault update clear".split()),
@@ -271,7 +288,7 @@ def _str_pad(method: str) -> Callable[..., str]:
 
 
 def _list_extend(target: list[Any], items: Any) -> None:
-    extra = items if isinstance(items, Sized) else _list(items)
+    extra = items if isinstance(items, _SIZED) else _list(items)
     _check_size(len(target) + len(extra))
     _charge(len(extra) * 8)
     target.extend(extra)
@@ -311,39 +328,18 @@ def _range(*args: int) -> range:
     return result
 
 
-def _sized_input(items: Any) -> None:
-    if isinstance(items, Sized):
-        _check_size(len(items))
+def _bounded(build: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a container/str constructor: sized inputs are checked first, the result is accounted for."""
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        for arg in args:
+            if isinstance(arg, _SIZED):
+                _check_size(len(arg), f"{build.__name__}()")
+        return _charged(build(*args, **kwargs))
+    wrapper.__name__ = build.__name__
+    return wrapper
 
 
-def _list(items: Any = ()) -> list[Any]:
-    _sized_input(items)
-    return _charged(list(items))
-
-
-def _tuple(items: Any = ()) -> tuple[Any, ...]:
-    _sized_input(items)
-    return _charged(tuple(items))
-
-
-def _set(items: Any = ()) -> set[Any]:
-    _sized_input(items)
-    return _charged(set(items))
-
-
-def _dict(*args: Any, **kwargs: Any) -> dict[Any, Any]:
-    for arg in args:
-        _sized_input(arg)
-    return _charged(dict(*args, **kwargs))
-
-
-def _sorted(items: Any, *, key: Callable[[Any], Any] | None = None, reverse: bool = False) -> list[Any]:
-    _sized_input(items)
-    return _charged(sorted(items, key=key, reverse=reverse))
-
-
-def _str(value: Any = "") -> str:
-    return _charged(str(value))
+_list = _bounded(list)
 
 
 def _sum(items: Any, start: int | float = 0) -> Any:
@@ -369,14 +365,18 @@ def parse_date(value: Any) -> datetime:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
+def _span(start: Any, end: Any) -> float:
+    return (parse_date(end) - parse_date(start)).total_seconds()
+
+
 def days_between(start: Any, end: Any) -> float:
-    """Days from ``start`` to ``end`` (ISO strings), fractional, negative if ``end`` is earlier."""
-    return (parse_date(end) - parse_date(start)).total_seconds() / 86400
+    """Fractional days from ``start`` to ``end`` (ISO strings); negative if ``end`` is earlier."""
+    return _span(start, end) / 86400
 
 
 def hours_between(start: Any, end: Any) -> float:
-    """Hours from ``start`` to ``end`` (ISO strings), fractional, negative if ``end`` is earlier."""
-    return (parse_date(end) - parse_date(start)).total_seconds() / 3600
+    """Fractional hours from ``start`` to ``end`` (ISO strings); negative if ``end`` is earlier."""
+    return _span(start, end) / 3600
 
 
 def add_days(value: Any, days: float) -> str:
@@ -397,18 +397,20 @@ def iso_duration_hours(hours: float) -> str:
 
 
 HELPERS: dict[str, Callable[..., Any]] = {
-    "len": len, "min": min, "max": max, "sum": _sum, "abs": abs, "round": round, "sorted": _sorted,
-    "any": any, "all": all, "str": _str, "int": int, "float": float, "bool": bool, "list": _list,
-    "dict": _dict, "tuple": _tuple, "set": _set, "range": _range, "enumerate": enumerate, "zip": zip,
+    "len": len, "min": min, "max": max, "sum": _sum, "abs": abs, "round": round, "any": any, "all": all,
+    "int": int, "float": float, "bool": bool, "enumerate": enumerate, "zip": zip, "range": _range,
+    "list": _list, "sorted": _bounded(sorted), "str": _bounded(str), "dict": _bounded(dict),
+    "tuple": _bounded(tuple), "set": _bounded(set),
     "parse_date": parse_date, "days_between": days_between, "hours_between": hours_between,
     "add_days": add_days, "add_hours": add_hours, "iso_duration_hours": iso_duration_hours,
 }
 
 _GUARDS: dict[str, Any] = {
-    "_getattr_": _guarded_getattr, "_getitem_": _guarded_getitem, "_getiter_": iter, "_write_": _guarded_write,
+    "_getattr_": _guarded_getattr, "_getitem_": _guarded_getitem, "_getiter_": iter,
+    "_write_": _guarded_write,
     "_iter_unpack_sequence_": guarded_iter_unpack_sequence, "_unpack_sequence_": guarded_unpack_sequence,
     "_inplacevar_": _inplacevar, "_apply_": _apply, "_binop_": _binop, "_augitem_": _augitem,
-    "_items_": _items,
+    "_items_": _items, "_tick_": _tick, "_charged_": _charged,
 }
 
 # --------------------------------------------------------------------------------------------------
@@ -418,9 +420,12 @@ _BINOPS = {ast.Add: "+", ast.Mult: "*", ast.Pow: "**", ast.LShift: "<<", ast.Mod
 _AUGOPS = {ast.Add: "+=", ast.Sub: "-=", ast.Mult: "*=", ast.Div: "/=", ast.FloorDiv: "//=", ast.Mod: "%=",
            ast.Pow: "**=", ast.LShift: "<<=", ast.RShift: ">>=", ast.BitAnd: "&=", ast.BitOr: "|=",
            ast.BitXor: "^=", ast.MatMult: "@="}
+# try would let code catch the timeout after the trace hook has been switched off by raising it
+_REFUSED = {ast.Import: "import is", ast.ImportFrom: "import is", ast.Try: "try/except is",
+            ast.With: "with is", ast.ClassDef: "class is", ast.Yield: "yield is", ast.YieldFrom: "yield is"}
 _FORBIDDEN_CALLS = frozenset(
     "getattr setattr delattr hasattr open compile type vars dir globals locals input breakpoint help id "
-    "object super memoryview iter next format print".split())
+    "object super memoryview iter next format".split())
 
 
 def _call(name: str, *args: ast.expr, at: ast.AST) -> ast.Call:
@@ -432,32 +437,23 @@ def _call(name: str, *args: ast.expr, at: ast.AST) -> ast.Call:
 class _Policy(RestrictingNodeTransformer):
     """RestrictedPython's policy, minus constructs that defeat the limits, plus size-guard rewrites."""
 
-    def _refuse(self, node: ast.AST, why: str) -> ast.AST:
-        self.error(node, why)
+    def visit(self, node: ast.AST) -> Any:
+        refused = _REFUSED.get(type(node))
+        if refused is None:
+            return super().visit(node)
+        self.error(node, f"{refused} not allowed in BPMN code")
         return node
 
-    def visit_Import(self, node: ast.AST) -> ast.AST:
-        return self._refuse(node, "import is not allowed; only the built-in helpers are available")
-
-    visit_ImportFrom = visit_Import
-
-    def visit_Try(self, node: ast.AST) -> ast.AST:
-        return self._refuse(node, "try/except is not allowed in BPMN code")
-
-    def visit_With(self, node: ast.AST) -> ast.AST:
-        return self._refuse(node, "with statements are not allowed in BPMN code")
-
-    def visit_ClassDef(self, node: ast.AST) -> ast.AST:
-        return self._refuse(node, "class definitions are not allowed in BPMN code")
-
-    def visit_Yield(self, node: ast.AST) -> ast.AST:
-        return self._refuse(node, "generators (yield) are not allowed in BPMN code")
-
-    visit_YieldFrom = visit_Yield
+    def visit_While(self, node: ast.While) -> Any:
+        node = self.node_contents_visit(node)
+        tick = ast.Expr(_call("_tick_", at=node))
+        copy_locations(tick, node)
+        node.body.insert(0, tick)
+        return node
 
     def visit_Name(self, node: ast.Name) -> Any:
         if node.id in ("print", "printed"):
-            return self._refuse(node, f'"{node.id}" is not available in BPMN code')
+            self.error(node, f'"{node.id}" is not available in BPMN code')
         return super().visit_Name(node)
 
     def visit_Call(self, node: ast.Call) -> Any:
@@ -468,14 +464,17 @@ class _Policy(RestrictingNodeTransformer):
     def visit_BinOp(self, node: ast.BinOp) -> Any:
         node = self.node_contents_visit(node)
         symbol = _BINOPS.get(type(node.op))
-        return node if symbol is None else _call("_binop_", ast.Constant(symbol), node.left, node.right, at=node)
+        if symbol is None:
+            return node
+        return _call("_binop_", ast.Constant(symbol), node.left, node.right, at=node)
 
     def visit_AugAssign(self, node: ast.AugAssign) -> Any:
         target = node.target
         if not isinstance(target, ast.Subscript):
             return super().visit_AugAssign(node)
         if isinstance(target.slice, ast.Slice):
-            return self._refuse(node, "augmented assignment to a slice is not allowed")
+            self.error(node, "augmented assignment to a slice is not allowed")
+            return node
         container, key, value = self.visit(target.value), self.visit(target.slice), self.visit(node.value)
         call = _call("_augitem_", container, key, ast.Constant(_AUGOPS[type(node.op)]), value, at=node)
         statement = ast.Expr(call)
@@ -490,24 +489,40 @@ class _Policy(RestrictingNodeTransformer):
 
     def visit_Dict(self, node: ast.Dict) -> Any:
         node = self.node_contents_visit(node)
-        node.values = [_call("_items_", v, at=v) if k is None else v for k, v in zip(node.keys, node.values)]
+        node.values = [_call("_items_", v, at=v) if k is None else v
+                       for k, v in zip(node.keys, node.values, strict=True)]
         return node
 
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> Any:
+        # f'{i:>1000}' builds its string in bytecode, out of reach of the operator guards
+        return _call("_charged_", self.node_contents_visit(node), at=node)
+
     def visit_FormattedValue(self, node: ast.FormattedValue) -> Any:
-        node = self.node_contents_visit(node)
+        node.value = self.visit(node.value)  # not the spec: it must stay a bare JoinedStr
         spec = node.format_spec
         if spec is not None:
             parts = spec.values if isinstance(spec, ast.JoinedStr) else [spec]
             if not all(isinstance(p, ast.Constant) for p in parts):
                 self.error(node, "f-string format specs must be literal")
             elif any(len(d) > 4 or int(d) > MAX_FORMAT_WIDTH
-                     for d in re.findall(r"\d+", "".join(str(p.value) for p in parts))):  # type: ignore[attr-defined]
+                     for d in re.findall(r"\d+", "".join(str(p.value) for p in parts))):  # type: ignore
                 self.error(node, f"f-string widths above {MAX_FORMAT_WIDTH} are not allowed")
         return node
 
 
 _cache: OrderedDict[tuple[str, str], tuple[CodeType | None, tuple[str, ...]]] = OrderedDict()
 _cache_lock = threading.Lock()
+
+
+def _compile_source(source: str, mode: str) -> tuple[CodeType | None, tuple[str, ...]]:
+    compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
+    try:
+        result = compiler(source, filename=FILENAME, policy=_Policy)
+    except (RecursionError, MemoryError):
+        return None, ("code is nested too deeply",)
+    except (SyntaxError, ValueError) as exc:
+        return None, (f"invalid code: {exc}",)
+    return result.code, tuple(result.errors)
 
 
 def _compile(text: str, mode: str) -> tuple[CodeType | None, tuple[str, ...]]:
@@ -524,16 +539,13 @@ def _compile(text: str, mode: str) -> tuple[CodeType | None, tuple[str, ...]]:
     elif len(text) > MAX_SOURCE_CHARS:
         errors = (f"code is longer than {MAX_SOURCE_CHARS:,} characters",)
     else:
-        # eval() strips blanks like Spiff's own engine; scripts indented as a block in the XML still run
-        source = text.strip() if mode == "eval" else textwrap.dedent(text)
-        compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
-        try:
-            result = compiler(source, filename=FILENAME, policy=_Policy)
-            code, errors = result.code, tuple(result.errors)
-        except (RecursionError, MemoryError):
-            errors = ("code is nested too deeply",)
-        except (SyntaxError, ValueError) as exc:
-            errors = (f"invalid code: {exc}",)
+        # Blanks are stripped like eval() does in Spiff's engine; a script indented as a block in the XML
+        # runs as if it were not, also when its first line lost its indent (upload lint strips the text).
+        code, errors = _compile_source(text.strip() if mode == "eval" else textwrap.dedent(text), mode)
+        head, _, tail = text.strip().partition("\n")
+        if errors and mode == "exec" and tail:
+            retry = _compile_source(head + "\n" + textwrap.dedent(tail), mode)
+            code, errors = retry if not retry[1] else (code, errors)
     entry = (code, errors)
     with _cache_lock:
         _cache[key] = entry
@@ -597,8 +609,11 @@ def evaluate(expression: str, scope: dict[str, Any], *, time_limit: float = 1.0)
     return result
 
 
+_SCALARS = frozenset({type(None), bool, int, float, str})
+
+
 def _to_data(value: Any, path: str, depth: int = 0) -> Any:
-    if value is None or type(value) in (bool, int, float, str):
+    if type(value) in _SCALARS:
         return value
     if depth > 64:
         raise SandboxError(f"'{path}' is nested too deeply to be stored", code="data")
@@ -608,10 +623,11 @@ def _to_data(value: Any, path: str, depth: int = 0) -> Any:
             if not isinstance(key, str):
                 raise SandboxError(f"'{path}' has the non-text key {key!r:.40}; task data must be JSON-like",
                                    code="data")
-            out[key] = _to_data(item, f"{path}.{key}", depth + 1)
+            out[key] = item if type(item) in _SCALARS else _to_data(item, f"{path}.{key}", depth + 1)
         return out
     if type(value) in (list, tuple, set, frozenset):
-        return [_to_data(item, f"{path}[{i}]", depth + 1) for i, item in enumerate(value)]
+        return [item if type(item) in _SCALARS else _to_data(item, f"{path}[{i}]", depth + 1)
+                for i, item in enumerate(value)]
     hint = " (store .isoformat() instead)" if isinstance(value, date) else ""
     raise SandboxError(f"'{path}' holds a {type(value).__name__}, which cannot be stored in task data{hint}",
                        code="data")
@@ -624,6 +640,13 @@ def _unchanged(new: Any, old: Any) -> bool:
         return False
 
 
+def _copy(value: Any) -> Any:
+    try:
+        return copy.deepcopy(value)
+    except Exception:  # not data (a function, a module): shared, but it is neither stored nor reachable
+        return value
+
+
 def execute(script: str, context: dict[str, Any], *, time_limit: float = 1.0) -> None:
     """Run a script task against ``context`` (task data) and write its results back.
 
@@ -633,11 +656,7 @@ def execute(script: str, context: dict[str, Any], *, time_limit: float = 1.0) ->
     """
     code = _compiled(script, "exec")
     visible = {k: v for k, v in context.items() if isinstance(k, str) and not k.startswith("_")}
-    try:
-        work = copy.deepcopy(visible)
-    except Exception as exc:
-        raise SandboxError(f"task data cannot be copied: {type(exc).__name__}", code="data") from None
-    names = _globals(work)
+    names = _globals({k: _copy(v) for k, v in visible.items()})
     _run(code, names, time_limit, readonly=False)
     updates: dict[str, Any] = {}
     for name, value in names.items():

@@ -56,7 +56,6 @@ def _fresh_database(tmp_path_factory: pytest.TempPathFactory, tag: str) -> Itera
     try:
         yield base.set(database=name).render_as_string(hide_password=False)
     finally:
-        db.session.remove()
         with admin.connect() as conn:
             conn.execute(text(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"

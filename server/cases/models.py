@@ -35,7 +35,10 @@ class Case(Base):
     engine_state: Mapped[str] = mapped_column(Text)
     serializer_version: Mapped[str] = mapped_column(String(16))
     summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    workflow_version: Mapped[WorkflowVersion] = relationship(lazy="joined")
+    # selectin, not joined: a joined eager load would make FOR UPDATE on a case lock its version row too
+    # (PostgreSQL refuses FOR UPDATE on the nullable side of an outer join, and an inner join would
+    # serialise every case of the same version).
+    workflow_version: Mapped[WorkflowVersion] = relationship(lazy="selectin")
 
 
 class Submission(Base):

@@ -159,7 +159,7 @@ def get_case_for(session: Session, *, case_id: int, user: User, now: datetime, i
 
 def lock_case(session: Session, case_id: int) -> Case:
     case = session.execute(
-        select(Case).where(Case.id == case_id).with_for_update().execution_options(populate_existing=True)
+        select(Case).where(Case.id == case_id).with_for_update(of=Case).execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if case is None:
         raise NotFoundError()

@@ -41,4 +41,4 @@ class Task(Base):
     sla_basis: Mapped[str | None] = mapped_column(String(300))
     paused_since: Mapped[datetime | None]
     paused_seconds: Mapped[int] = mapped_column(default=0)
-    case: Mapped[Case] = relationship(lazy="joined")
+    case: Mapped[Case] = relationship(lazy="selectin")  # see Case.workflow_version

@@ -57,7 +57,7 @@ def get_for(session: Session, *, task_id: int, user: User, now: datetime, ip: st
 
 def _lock_task(session: Session, task_id: int) -> Task:
     task = session.execute(
-        select(Task).where(Task.id == task_id).with_for_update().execution_options(populate_existing=True)
+        select(Task).where(Task.id == task_id).with_for_update(of=Task).execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if task is None:
         raise NotFoundError()
@@ -112,6 +112,45 @@ def assign(session: Session, *, task_id: int, assignee: User, user: User, now: d
     return task
 
 
+@dataclass
+class ReassignResult:
+    moved: list[Task]
+    returned: list[Task]
+
+
+def reassign_all(session: Session, *, from_user: User, to_user: User | None, user: User, now: datetime,
+                 reason: str) -> ReassignResult:
+    """A manager moves every open task a person holds (leave, illness) to someone else, with a reason.
+
+    Tasks the new person cannot work (not in the task's group), or all of them when ``to_user`` is None,
+    go back to their group's queue rather than stay with someone who is away. Each move is audited.
+    """
+    if Role.MANAGER not in user.group_names:
+        raise PermissionDeniedError()
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailedError(details=[{"field": "reason", "keyword": "required",
+                                              "message": "a reason is required"}])
+    from server.cases.models import Case
+
+    unit = Case.unit_id == user.unit_id if user.unit_id is not None else Case.unit_id.is_(None)
+    tasks = session.execute(
+        select(Task).join(Case, Case.id == Task.case_id)
+        .where(Task.assignee_id == from_user.id, Task.status == "open", unit)
+        .order_by(Task.id).with_for_update(of=Task).execution_options(populate_existing=True)
+    ).scalars().all()
+    target_groups = {g.id for g in to_user.groups} if to_user is not None else set()
+    result = ReassignResult([], [])
+    for task in tasks:
+        to = to_user if to_user is not None and task.group_id in target_groups else None
+        task.assignee_id, task.claimed_at = (to.id, now) if to else (None, None)
+        (result.moved if to else result.returned).append(task)
+        audit.record(session, action="task.assigned", actor=user, now=now, object_type="task", object_id=task.id,
+                     case_id=task.case_id, details={"from": from_user.id, "to": to.id if to else None,
+                                                    "reason": reason[:500], "bulk": True})
+    return result
+
+
 def form_version(session: Session, task: Task) -> FormVersion | None:
     if task.form_version_id is None:
         return None
@@ -150,7 +189,10 @@ def complete(session: Session, *, task_id: int, user: User, data: Any, now: date
     try:
         instance.complete_task(task.engine_task_id, cleaned, now)
     except sandbox.SandboxError as exc:
-        raise ValidationFailedError(str(exc), code="workflow_error") from exc
+        from flask_babel import gettext
+
+        raise ValidationFailedError(gettext("The workflow could not continue: %(error)s", error=str(exc)),
+                                    code="workflow_error") from exc
     except engine_mod.EngineError as exc:
         raise ConflictError(str(exc), code="engine_conflict") from exc
     task.status = "completed"
@@ -175,7 +217,8 @@ def complete(session: Session, *, task_id: int, user: User, data: Any, now: date
 
 def inbox(session: Session, *, user: User, scope: str = "all", status: str = "open", sort: str = "due_at",
           sla_state: str | None = None, page: int = 1, per_page: int = 25,
-          workflow_version_ids: list[int] | None = None) -> tuple[list[Task], int]:
+          workflow_version_ids: list[int] | None = None, due_before: datetime | None = None,
+          now: datetime | None = None) -> tuple[list[Task], int]:
     """The user's tasks (scope mine), their groups' tasks (group) or both (all), paged."""
     group_ids = [g.id for g in user.groups]
     stmt = select(Task)
@@ -188,7 +231,15 @@ def inbox(session: Session, *, user: User, scope: str = "all", status: str = "op
     if status in ("open", "completed", "cancelled"):
         stmt = stmt.where(Task.status == status)
     if sla_state in SLA_STATES:
-        stmt = stmt.where(Task.sla_state == sla_state)
+        if now is not None and status == "open" and sla_state in ("on_track", "at_risk", "breached", "paused"):
+            from server.sla import service as sla_service
+
+            # The state at this moment, not as of the worker's last sweep.
+            stmt = stmt.where(sla_service.live_state_expr(now) == sla_state)
+        else:
+            stmt = stmt.where(Task.sla_state == sla_state)
+    if due_before is not None:
+        stmt = stmt.where(Task.due_at < due_before)
     total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
     if sort not in SORTS:
         sort = "due_at"

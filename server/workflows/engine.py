@@ -13,7 +13,7 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -299,13 +299,18 @@ class _DefinitionCache:
         self._lock = threading.Lock()
         self._size = size
 
-    def get(self, xml: bytes, digest: str | None = None) -> ParsedDefinition:
-        digest = digest or content_hash(xml)
+    def get(self, xml: bytes | Callable[[], bytes], digest: str | None = None) -> ParsedDefinition:
+        """The parsed definition for ``digest``; ``xml`` may be a callable, called only on a miss."""
+        if digest is None:
+            xml = xml() if callable(xml) else xml
+            digest = content_hash(xml)
         with self._lock:
             hit = self._items.get(digest)
             if hit is not None:
                 self._items.move_to_end(digest)
                 return hit
+        if callable(xml):
+            xml = xml()
         parsed = parse_definition(xml)
         with self._lock:
             self._items[digest] = parsed
@@ -396,6 +401,19 @@ class ThrownMessage:
     payload: Any
 
 
+def _sandbox_cause(exc: BaseException) -> sandbox.SandboxError | None:
+    """SpiffWorkflow wraps script errors in its own exceptions; find a sandbox error in the chain."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sandbox.SandboxError):
+            return current
+        inner = getattr(current, "exception", None)
+        current = inner if isinstance(inner, BaseException) else (current.__cause__ or current.__context__)
+    return None
+
+
 class Instance:
     """A running case in memory. Load, act, dump: never kept across requests."""
 
@@ -484,6 +502,9 @@ class Instance:
         except sandbox.SandboxError:
             raise
         except WorkflowException as exc:
+            cause = _sandbox_cause(exc)
+            if cause is not None:
+                raise cause from exc
             raise EngineError(str(exc)) from exc
 
     def complete_task(self, task_id: str, data: dict[str, Any], now: datetime) -> None:
@@ -502,6 +523,9 @@ class Instance:
         except sandbox.SandboxError:
             raise
         except WorkflowException as exc:
+            cause = _sandbox_cause(exc)
+            if cause is not None:
+                raise cause from exc
             raise EngineError(str(exc)) from exc
 
     def fire_timers(self, now: datetime) -> bool:

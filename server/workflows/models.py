@@ -33,7 +33,7 @@ class WorkflowVersion(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     definition_id: Mapped[int] = mapped_column(ForeignKey("workflow_definition.id"), index=True)
     number: Mapped[int]
-    bpmn_xml: Mapped[str] = mapped_column(Text)
+    bpmn_xml: Mapped[str] = mapped_column(Text, deferred=True)  # loaded only when parsed on a cache miss
     content_hash: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(String(200))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))

@@ -34,7 +34,7 @@ def get_engine(time_limit: float = 1.0) -> engine_mod.Engine:
 
 def parsed(version: WorkflowVersion) -> engine_mod.ParsedDefinition:
     """The parsed definition of a version, parsed once per process."""
-    return engine_mod.definitions.get(version.bpmn_xml.encode("utf-8"), version.content_hash)
+    return engine_mod.definitions.get(lambda: version.bpmn_xml.encode("utf-8"), version.content_hash)
 
 
 def problems_as_details(problems: list[engine_mod.Problem]) -> list[dict[str, Any]]:

@@ -181,3 +181,17 @@ def test_xsd_violation_names_the_problem():
     with pytest.raises(E.DefinitionInvalidError) as err:
         E.parse_definition(broken)
     assert err.value.problems[0].code == "bpmn"
+
+
+def test_a_runaway_script_fails_the_step_with_a_sandbox_error():
+    from server.workflows import sandbox
+
+    runaway = LOOP.replace(b"<bpmn:script>i = i + 1</bpmn:script>", b"<bpmn:script>while True:\n  i = i + 1</bpmn:script>")
+    parsed = E.parse_definition(runaway)
+    engine = E.Engine(time_limit=0.2)
+    inst = engine.start(parsed, {"i": 0, "limit": 3}, NOW)
+    state = engine.dump(inst)
+    with pytest.raises(sandbox.SandboxTimeoutError):
+        inst.complete_task(inst.ready_human_tasks()[0].id, {}, NOW)
+    # the stored state is untouched: the step can be retried after the definition is fixed
+    assert [t.bpmn_id for t in engine.load(parsed, state).ready_human_tasks()] == ["step"]

@@ -186,6 +186,12 @@ def complete(session: Session, *, task_id: int, user: User, data: Any, now: date
     if bad:
         raise ValidationFailedError(details=[{"field": k, "keyword": "reserved", "message": k} for k in bad])
     instance = cases_service.load_instance(case)
+    properties = task_properties(instance, task.bpmn_id)
+    hooks = _completion_hooks()
+    for module in hooks:
+        if hasattr(module, "check_task_completion"):
+            module.check_task_completion(session, task=task, case=case, data=cleaned, user=user, now=now,
+                                         properties=properties)
     try:
         instance.complete_task(task.engine_task_id, cleaned, now)
     except sandbox.SandboxError as exc:
@@ -211,8 +217,30 @@ def complete(session: Session, *, task_id: int, user: User, data: Any, now: date
     from server.notifications import service as notify
 
     notify.tasks_created(session, tasks=new_tasks, now=now)
+    for module in hooks:
+        if hasattr(module, "on_task_completed"):
+            module.on_task_completed(session, task=task, case=case, data=cleaned, user=user, now=now,
+                                     properties=properties, new_tasks=new_tasks)
     cases_service.handle_thrown(session, case=case, instance=instance, user=user, now=now)
     return CompleteResult(task, new_tasks, case.status != "open")
+
+
+def task_properties(instance: Any, bpmn_id: str) -> dict[str, str]:
+    """The BPMN extension properties of a task (form, SLA, ``referral`` …)."""
+    for info in instance.definition.user_tasks:
+        if info.bpmn_id == bpmn_id:
+            return dict(info.properties)
+    return {}
+
+
+def _completion_hooks() -> list[Any]:
+    """Domain services that check or react to task completions (``check_task_completion`` may raise a
+    DomainError to refuse it, e.g. the consent gate of referrals; ``on_task_completed`` runs after the
+    engine step, in the same transaction)."""
+    from server.web import optional_modules
+
+    return [m for m in optional_modules("service")
+            if hasattr(m, "check_task_completion") or hasattr(m, "on_task_completed")]
 
 
 def inbox(session: Session, *, user: User, scope: str = "all", status: str = "open", sort: str = "due_at",

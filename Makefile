@@ -38,14 +38,21 @@ lint:
 format:
 	$(BIN)/ruff format server tests bench
 
+## Translations: i18n-update (extract + merge + fill the source language), translate what
+## `make i18n-check` lists in translations/{id,en}/LC_MESSAGES/messages.po, then i18n-compile.
+BABEL_KEYWORDS := -k _l -k lazy_gettext -k ngettext:1,2 -k lazy_ngettext:1,2 -k pgettext:1c,2 -k lazy_pgettext:1c,2 -k pgettext_lazy:1c,2
+BABEL_IGNORE := .* ._ __pycache__ node_modules instance tests bench migrations static
+
 i18n-extract:
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 -o translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --ignore-dirs="$(BABEL_IGNORE)" --add-comments=TRANSLATORS: --project=Sinergi --copyright-holder="Sinergi" -o translations/messages.pot .
 
 i18n-update: i18n-extract
-	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/python -m server.i18n_check --fill-source
+	-$(BIN)/python -m server.i18n_check
 
 i18n-compile:
-	@if [ -d translations ] && ls translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then $(BIN)/pybabel compile -q -d translations; fi
+	@if [ -d translations ] && ls translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then $(BIN)/pybabel -q compile -d translations; fi
 
 i18n-check:
 	$(BIN)/python -m server.i18n_check

@@ -7,12 +7,13 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from server import clock
+from server import clock, i18n
 from server.auth.models import User
 from server.auth.permissions import Permission, Role, requires
 from server.cases import service
 from server.db import unit_of_work
 from server.forms.models import FormVersion
+from server.locale import service as locale_service
 from server.tasks import service as tasks_service
 from server.web import client_ip, current_user_or_none
 from server.workflows import service as workflows_service
@@ -73,10 +74,11 @@ def show(case_id: int) -> Any:
         tasks = service.case_tasks(session, case.id)
         subs = service.submissions(session, case.id)
         by_task = {t.id: t for t in tasks}
+        translate = locale_service.translator(session, i18n.current_locale())
         rendered = []
         for sub in subs:
             version = session.get(FormVersion, sub.form_version_id) if sub.form_version_id else None
-            html = form_render.render_readonly(version.schema, version.ui_schema or {}, sub.data, translate=_) \
+            html = form_render.render_readonly(version.schema, version.ui_schema or {}, sub.data, translate=translate) \
                 if version else ""
             rendered.append((sub, by_task.get(sub.task_id), version, html))
         timeline = service.timeline(session, case.id)

@@ -7,13 +7,14 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from server import clock
+from server import clock, i18n
 from server.auth.models import User
 from server.auth.permissions import Permission, requires
 from server.db import unit_of_work
 from server.errors import ConflictError, NotFoundError, ValidationFailedError
 from server.forms import parse as form_parse
 from server.forms import render as form_render
+from server.locale import service as locale_service
 from server.tasks import service
 from server.web import client_ip, current_user_or_none
 
@@ -24,6 +25,13 @@ def _user() -> User:
     user = current_user_or_none()
     assert user is not None  # the permission guard ran
     return user
+
+
+def _translate() -> Any:
+    """Form labels and task names in the user's language (an admin's translation first), UI text too."""
+    from server.extensions import db
+
+    return locale_service.translator(db.session, i18n.current_locale())
 
 
 @bp.get("/")
@@ -60,7 +68,7 @@ def _render_task(task: Any, version: Any, data: dict[str, Any], errors: list[dic
     form_html = ""
     if version is not None:
         form_html = form_render.render_form(version.schema, version.ui_schema or {}, data, errors,
-                                            translate=_)
+                                            translate=_translate())
     return render_template("tasks/task.html", task=task, version=version, form_html=form_html, errors=errors,
                            may_work=service.may_work(_user(), task), now=clock.utcnow()), status
 
@@ -73,8 +81,9 @@ def show(task_id: int) -> Any:
         version = service.form_version(session, task)
         data: dict[str, Any] = {}
         if task.status == "completed":
-            from server.cases.models import Submission
             from sqlalchemy import select
+
+            from server.cases.models import Submission
 
             sub = session.execute(select(Submission).where(Submission.task_id == task.id)).scalar_one_or_none()
             data = sub.data if sub else {}
@@ -97,14 +106,14 @@ def complete(task_id: int) -> Any:
     try:
         with unit_of_work() as session:
             result = service.complete(session, task_id=task_id, user=_user(), data=data, now=clock.utcnow(),
-                                      translate=_, ip=client_ip())
+                                      translate=_translate(), ip=client_ip())
     except ValidationFailedError as exc:
         flash(exc.message, "error")
         return _render_task(task, version, data, exc.details, 422)
     except ConflictError as exc:
         flash(exc.message, "error")
         return redirect(url_for("tasks.show", task_id=task_id))
-    flash(_("Task completed: %(name)s", name=result.task.name), "success")
+    flash(_("Task completed: %(name)s", name=_translate()(result.task.name)), "success")
     mine = [t for t in result.next_tasks if service.may_work(_user(), t)]
     if len(mine) == 1:
         return redirect(url_for("tasks.show", task_id=mine[0].id))

@@ -1,0 +1,1 @@
+"""Content translations: admin-edited translations of form and workflow text, layered over the catalogs."""

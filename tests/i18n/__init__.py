@@ -1,0 +1,1 @@
+"""Translations: catalogs, extraction, content translations, locale formats."""

@@ -104,9 +104,14 @@ def check(session: Session, xml: bytes, *, key: str | None = None, max_bytes: in
 def validate_parsed(session: Session, definition: engine_mod.ParsedDefinition, *, key: str | None = None,
                     now: datetime | None = None) -> list[engine_mod.Problem]:
     """The server's rules for a parsed definition, against the forms and lane mapping in the database now."""
+    schemas: dict[str, dict[str, Any] | None] = {}
+
     def form_schema(filename: str) -> dict[str, Any] | None:
-        version = forms_service.get_active(session, forms_service.key_from_filename(filename))
-        return version.schema if version is not None else None
+        key = forms_service.key_from_filename(filename)
+        if key not in schemas:
+            version = forms_service.get_active(session, key)
+            schemas[key] = version.schema if version is not None else None
+        return schemas[key]
 
     def lane_mapped(lane: str) -> bool:
         return auth_service.group_for_lane(session, lane) is not None
@@ -172,17 +177,18 @@ def create_version(session: Session, *, key: str, xml: bytes, now: datetime, aut
     audit.record(session, action="workflow.version_created", actor=author, now=now, object_type="workflow",
                  object_id=key, details={"number": number, "hash": definition.content_hash, "comment": comment})
     if activate or row.active_version_id is None:
-        activate_version(session, key=key, number=number, now=now, actor=author)
+        activate_version(session, key=key, number=number, now=now, actor=author, checked=True)
     return version
 
 
 def activate_version(session: Session, *, key: str, number: int, now: datetime, actor: Any = None,
-                     action: str = "workflow.activated") -> WorkflowVersion:
+                     action: str = "workflow.activated", checked: bool = False) -> WorkflowVersion:
     """Make a version the one new cases use. Takes effect at once in every process: each start reads
-    ``active_version_id`` from the database. The version is checked again against today's forms and lanes."""
+    ``active_version_id`` from the database. The version is checked again against today's forms and lanes
+    (unless ``checked``: it was validated in this same transaction)."""
     definition = get_definition(session, key)
     version = get_version(session, key, number)
-    problems = validate_parsed(session, parsed(version), key=key, now=now)
+    problems = [] if checked else validate_parsed(session, parsed(version), key=key, now=now)
     if problems:
         raise _invalid(problems)
     previous = definition.active_version

@@ -16,6 +16,7 @@ message in the user's language. The rules, beyond what the Spiff parser and its 
 from __future__ import annotations
 
 import ast
+import functools
 import itertools
 import textwrap
 from collections.abc import Callable, Iterable
@@ -158,6 +159,7 @@ class DataFlow:
                 if isinstance(called, str) and called in self.procs:
                     self._callers.setdefault(called, []).append((proc_name, ts))
         self._fields_cache: dict[str, dict[str, _Field]] = {}
+        self._set_by: dict[tuple[int, int], dict[str, _Field]] = {}
 
     def find(self, bpmn_id: str) -> tuple[str, Any] | None:
         for proc_name, proc in self.procs.items():
@@ -186,6 +188,12 @@ class DataFlow:
 
     def fields_set_by(self, spec: Any, depth: int = 0) -> dict[str, _Field]:
         """Variables a task spec can set, with what is known about their values."""
+        key = (id(spec), depth)
+        if key not in self._set_by:
+            self._set_by[key] = self._fields_set_by(spec, depth)
+        return self._set_by[key]
+
+    def _fields_set_by(self, spec: Any, depth: int) -> dict[str, _Field]:
         out: dict[str, _Field] = {}
         props = dict((getattr(spec, "extensions", None) or {}).get("properties", {}) or {})
         form = props.get("formJsonSchemaFilename")
@@ -242,9 +250,17 @@ class DataFlow:
 def _merge(old: _Field | None, new: _Field) -> _Field:
     if old is None:
         return new
-    values = None if old.values is None or new.values is None else tuple(dict.fromkeys(old.values + new.values))
+    values = None if old.values is None or new.values is None else _unique(old.values + new.values)
     types = old.types | new.types if old.types and new.types else frozenset()
     return _Field(types, values)
+
+
+def _unique(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    out: list[Any] = []
+    for value in values:
+        if not any(type(value) is type(seen) and value == seen for seen in out):
+            out.append(value)
+    return tuple(out)
 
 
 def schema_fields(schema: dict[str, Any]) -> dict[str, _Field]:
@@ -305,15 +321,16 @@ def _field_of(node: Any, resolve: Callable[[Any], Any]) -> _Field:
     return _Field(types, tuple(values) if values is not None else None)
 
 
-def assigned_names(code: str) -> set[str]:
+@functools.lru_cache(maxsize=1024)
+def assigned_names(code: str) -> frozenset[str]:
     """Top-level names a script binds (what it leaves in task data)."""
     try:
         tree = ast.parse(textwrap.dedent(code))
     except SyntaxError:
-        return set()
+        return frozenset()
     scoped = _scoped_nodes(tree)
-    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
-            and id(n) not in scoped and not n.id.startswith("_")}
+    return frozenset(n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+                     and id(n) not in scoped and not n.id.startswith("_"))
 
 
 def read_names(expression: str) -> set[str]:
@@ -459,8 +476,4 @@ def _samples(field: _Field | None, constants: list[Any]) -> list[Any]:
         samples.append(None)
     if types & {"array"}:
         samples += [[], [*strings], *[[s] for s in strings]]
-    unique: list[Any] = []
-    for s in samples:
-        if not any(type(s) is type(u) and s == u for u in unique):
-            unique.append(s)
-    return unique
+    return list(_unique(tuple(samples)))

@@ -25,7 +25,10 @@ _PENDING = "audit_pending"
 def record(session: Session, *, action: str, actor: Any = None, now: datetime, object_type: str = "",
            object_id: Any = "", case_id: int | None = None, ip: str = "", details: dict[str, Any] | None = None,
            actor_name: str | None = None) -> None:
-    """Queue an audit entry; it is written and chained when the transaction commits."""
+    """Queue an audit entry; it is written and chained when the transaction commits.
+
+    Without ``ip`` the entry takes the client address the request guard put in ``session.info``.
+    """
     session.info.setdefault(_PENDING, []).append({
         "at": now,
         "actor_id": getattr(actor, "id", None),
@@ -34,9 +37,16 @@ def record(session: Session, *, action: str, actor: Any = None, now: datetime, o
         "object_type": object_type,
         "object_id": str(object_id) if object_id is not None else "",
         "case_id": case_id,
-        "ip": ip or "",
+        "ip": (ip or session.info.get("audit_ip") or "")[:64],
         "details": details or {},
     })
+
+
+def record_export(session: Session, *, actor: Any, now: datetime, kind: str, filters: dict[str, Any],
+                  rows: int, ip: str = "") -> None:
+    """Audit an export of case data (CSV, XLSX, SIMFONI): who, when, which filters and how many rows."""
+    record(session, action="export", actor=actor, now=now, object_type="export", object_id=kind, ip=ip,
+           details={"filters": filters, "rows": rows})
 
 
 def entry_hash(prev_hash: str, fields: dict[str, Any]) -> str:
@@ -99,7 +109,12 @@ class VerifyResult:
 
 
 def verify(session: Session, *, batch: int = 5000) -> VerifyResult:
-    """Walk the chain in id order; report the first entry whose hash or link does not match."""
+    """Walk the chain in id order; report the first entry whose hash or link does not match.
+
+    Detects edited entries (hash), deleted or inserted entries (link), and entries removed from the end
+    (the head row keeps the last hash). Someone who can rewrite the whole table and the head row
+    can forge a consistent chain; compare the head with a copy kept elsewhere (see docs/security.md).
+    """
     prev = GENESIS
     checked = 0
     last_id = 0
@@ -113,21 +128,36 @@ def verify(session: Session, *, batch: int = 5000) -> VerifyResult:
             fields = {k: getattr(row, k) for k in ("at", "actor_id", "actor_name", "action", "object_type",
                                                     "object_id", "case_id", "ip", "details")}
             if row.prev_hash != prev:
-                return VerifyResult(False, checked, row.id, "link to the previous entry is broken")
+                return VerifyResult(False, checked, row.id,
+                                    f"link to the previous entry is broken ({_describe(row)}); an entry before "
+                                    "it was removed, inserted or altered")
             if entry_hash(prev, fields) != row.hash:
-                return VerifyResult(False, checked, row.id, "entry content does not match its hash")
+                return VerifyResult(False, checked, row.id,
+                                    f"entry content does not match its hash ({_describe(row)})")
             prev = row.hash
             checked += 1
             last_id = row.id
         session.expunge_all()
     head = session.get(AuditHead, 1)
-    if head is not None and head.last_hash != prev:
-        return VerifyResult(False, checked, None, "entries after the last one were removed")
+    if head is None:
+        if checked:
+            return VerifyResult(False, checked, None, "the chain head row is missing")
+        return VerifyResult(True, 0)
+    if head.last_hash != prev:
+        return VerifyResult(False, checked, None,
+                            f"entries after entry {last_id} were removed (the chain head records entry "
+                            f"{head.last_id} as the last one)")
     return VerifyResult(True, checked)
 
 
-def case_access_log(session: Session, *, case_id: int, limit: int = 200) -> list[AuditEvent]:
-    """Who read or changed a case, newest first."""
-    return list(session.execute(
-        select(AuditEvent).where(AuditEvent.case_id == case_id).order_by(AuditEvent.id.desc()).limit(limit)
-    ).scalars())
+def _describe(row: AuditEvent) -> str:
+    return f"{row.action} by {row.actor_name or 'system'} at {row.at.isoformat(timespec='seconds')}"
+
+
+def case_access_log(session: Session, *, case_id: int, limit: int = 200,
+                    before_id: int | None = None) -> list[AuditEvent]:
+    """Who read or changed a case, newest first; ``before_id`` pages back through older entries."""
+    stmt = select(AuditEvent).where(AuditEvent.case_id == case_id)
+    if before_id is not None:
+        stmt = stmt.where(AuditEvent.id < before_id)
+    return list(session.execute(stmt.order_by(AuditEvent.id.desc()).limit(limit)).scalars())

@@ -51,6 +51,9 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
+    #: Bumped to end every web session of the user at once (logout, password change); sessions carry
+    #: the value they were issued with and are refused once it differs.
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime]
     notify_prefs: Mapped[dict[str, Any]] = mapped_column(default=dict)
     groups: Mapped[list[Group]] = relationship(secondary=user_group, back_populates="users", lazy="selectin")

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from server.audit import service as audit
@@ -100,6 +100,43 @@ def revoke_token(session: Session, *, token: str, now: datetime) -> None:
     if row is None:
         raise NotFoundError()
     row.revoked_at = now
+
+
+def revoke_all_tokens(session: Session, *, user: User, now: datetime) -> int:
+    """Revoke every live API token of ``user``; returns how many."""
+    result = session.execute(
+        update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None),
+                               ApiToken.expires_at > now).values(revoked_at=now)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def end_sessions(session: Session, *, user: User, now: datetime, reason: str = "logout", ip: str = "") -> None:
+    """End every web session of ``user`` (sessions are signed cookies; the epoch makes copies useless)."""
+    row = session.get(User, user.id)
+    if row is None:
+        raise NotFoundError()
+    row.session_epoch = (row.session_epoch or 0) + 1
+    audit.record(session, action="logout" if reason == "logout" else "sessions.ended", actor=row, now=now,
+                 ip=ip, details={} if reason == "logout" else {"reason": reason})
+
+
+def session_problem(data: dict[str, object], *, user: User, now: datetime, idle_minutes: int,
+                    lifetime_minutes: int) -> str | None:
+    """Why a web session may no longer be used (None if it may): too long idle, too old, or ended."""
+    try:
+        login_at = datetime.fromisoformat(str(data["login_at"]))
+        seen_at = datetime.fromisoformat(str(data.get("seen_at") or data["login_at"]))
+        epoch = int(str(data["epoch"]))
+    except (KeyError, ValueError, TypeError):
+        return "unknown"
+    if epoch != (user.session_epoch or 0):
+        return "ended"
+    if now - login_at > timedelta(minutes=lifetime_minutes):
+        return "lifetime"
+    if now - seen_at > timedelta(minutes=idle_minutes):
+        return "idle"
+    return None
 
 
 def get_group(session: Session, name: str) -> Group | None:

@@ -116,6 +116,10 @@ class WorkingCalendar:
             self._national[year] = cached
         return cached
 
+    def national_holidays(self, year: int) -> dict[date, str]:
+        """The national holidays of ``year`` with their names (a copy; for display)."""
+        return dict(self._national_holidays(year))
+
     def holiday_name(self, d: date) -> str | None:
         """Name of the closure or national holiday on ``d``, or None.
 

@@ -1,13 +1,16 @@
-"""SLA policies (overrides of what the BPMN says) and office-defined days of the working calendar."""
+"""SLA policies (overrides of what the BPMN says), office-defined days of the working calendar, and the
+deadline rows of tasks and cases (style H10: deadlines are rows)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from server.cases.models import Case
 from server.db import Base
+from server.tasks.models import Task
 
 
 class SlaPolicy(Base):
@@ -35,3 +38,49 @@ class OfficeDay(Base):
     day: Mapped[date] = mapped_column(unique=True)
     is_open: Mapped[bool] = mapped_column(default=False)
     name: Mapped[str] = mapped_column(String(200), default="")
+
+
+class TaskSla(Base):
+    """How a task's deadline was set: enough to recompute it after a pause, and to notify only once.
+
+    The task row keeps ``due_at``/``warn_at``/``sla_state`` for the inbox; this row keeps the why.
+    """
+
+    __tablename__ = "task_sla"
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"), primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))  # admin | legal | bpmn | timer
+    policy_key: Mapped[str | None] = mapped_column(String(64))  # a key of policy.LEGAL_POLICIES
+    binding: Mapped[str | None] = mapped_column(String(1))  # policy.Binding value
+    never_suppress: Mapped[bool] = mapped_column(default=False)
+    duration: Mapped[str] = mapped_column(String(50))
+    start: Mapped[str] = mapped_column(String(100))  # task_created | case_created | a data field
+    start_at: Mapped[datetime]
+    warn_ratio: Mapped[float] = mapped_column(default=0.75)
+    escalate_to: Mapped[str | None] = mapped_column(String(64))
+    notified_at_risk_at: Mapped[datetime | None]
+    notified_breached_at: Mapped[datetime | None]
+    task: Mapped[Task] = relationship()
+
+
+class CaseSla(Base):
+    """The deadline of a whole case (an admin policy with ``bpmn_id='*'``), e.g. "closed within 30 days"."""
+
+    __tablename__ = "case_sla"
+    __table_args__ = (Index("ix_case_sla_state_due", "state", "due_at"),)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), primary_key=True)
+    duration: Mapped[str] = mapped_column(String(50))
+    start_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    warn_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(20))
+    escalate_to: Mapped[str | None] = mapped_column(String(64))
+    basis: Mapped[str] = mapped_column(Text, default="")
+    notified_at_risk_at: Mapped[datetime | None]
+    notified_breached_at: Mapped[datetime | None]
+    case: Mapped[Case] = relationship()
+
+
+# Indexes on the task table for the SLA queries (breach list by due time, step timing by completion time).
+# Declared here, next to the queries that need them, so a change to SLA reporting touches only sla/.
+Index("ix_task_status_due", Task.status, Task.due_at)
+Index("ix_task_status_completed", Task.status, Task.completed_at)

@@ -1,18 +1,43 @@
-"""Deadlines on tasks: policy lookup (admin override, else BPMN properties), due dates, SLA states."""
+"""Deadlines on tasks and cases: which policy applies, due dates, SLA states, pausing the clock.
+
+Policy precedence for a task: an admin override (``SlaPolicy`` row) wins; then the BPMN task's
+``slaPolicy`` (a key of ``policy.LEGAL_POLICIES``); then its ``slaDuration``/``slaStart``/... properties;
+then an interrupting (else the shortest) boundary timer on the task. A whole case gets a deadline from
+an admin policy with ``bpmn_id='*'``.
+"""
 
 from __future__ import annotations
 
+import ast
+import logging
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, literal, select
+from sqlalchemy import case as sql_case
+from sqlalchemy.orm import Session, object_session
 
+from server.audit import service as audit
+from server.auth.models import User
+from server.auth.permissions import Role
+from server.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationFailedError
 from server.sla import policy as policy_mod
 from server.sla.calendar import WorkingCalendar
-from server.sla.models import OfficeDay, SlaPolicy
+from server.sla.models import CaseSla, OfficeDay, SlaPolicy, TaskSla
+from server.tasks.models import Task
+
+log = logging.getLogger("sinergi.sla")
+
+#: The states of open work, in the order the dashboard shows them; ``none`` = no deadline.
+OPEN_STATES = ("breached", "at_risk", "on_track", "paused", "none")
+CLOSED_STATES = ("met", "missed")
+#: Deadlines set by law or a clinical protocol: their clock cannot be paused (UU TPKS does not wait).
+UNPAUSABLE = frozenset({policy_mod.Binding.LAW.value, policy_mod.Binding.CLINICAL.value})
+CASE_WIDE = "*"
+DEFAULT_ESCALATION = Role.MANAGER.value
 
 
 @dataclass(frozen=True)
@@ -25,6 +50,7 @@ class CalendarSettings:
 _settings = CalendarSettings()
 _cache_lock = threading.Lock()
 _cache: dict[tuple[Any, ...], WorkingCalendar] = {}
+_timer_cache: dict[str, dict[str, str]] = {}
 
 
 def configure(config: Any) -> None:
@@ -35,6 +61,10 @@ def configure(config: Any) -> None:
         office_start_hour=int(config.get("OFFICE_HOURS_START", 8)),
         office_end_hour=int(config.get("OFFICE_HOURS_END", 16)),
     )
+
+
+def office_zone() -> ZoneInfo:
+    return ZoneInfo(_settings.timezone)
 
 
 def calendar(session: Session) -> WorkingCalendar:
@@ -56,6 +86,9 @@ def calendar(session: Session) -> WorkingCalendar:
     return cal
 
 
+# -- which policy applies ---------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class EffectivePolicy:
     duration: str
@@ -63,34 +96,94 @@ class EffectivePolicy:
     warn_ratio: float
     escalate_to: str | None
     basis: str
+    source: str = "bpmn"  # admin | legal | bpmn | timer
+    policy_key: str | None = None
+    binding: str | None = None
+    never_suppress: bool = False
 
 
-def policy_for(session: Session, *, workflow_key: str, bpmn_id: str,
-               properties: dict[str, str]) -> EffectivePolicy | None:
-    """An admin override wins; otherwise the BPMN task's ``sla*`` properties; otherwise none."""
+def _legal(properties: dict[str, str]) -> policy_mod.SlaPolicy | None:
+    key = properties.get("slaPolicy")
+    return policy_mod.LEGAL_POLICIES.get(key) if key else None
+
+
+def policy_for(session: Session, *, workflow_key: str, bpmn_id: str, properties: dict[str, str],
+               timer_durations: dict[str, str] | None = None) -> EffectivePolicy | None:
+    """An admin override wins; then a legal policy key, the task's ``sla*`` properties, a boundary timer."""
+    legal = _legal(properties)
+    legal_fields: dict[str, Any] = {}
+    if legal is not None:
+        legal_fields = {"policy_key": legal.key, "binding": legal.binding.value,
+                        "never_suppress": legal.never_suppress}
     override = session.execute(
         select(SlaPolicy).where(SlaPolicy.workflow_key == workflow_key, SlaPolicy.bpmn_id == bpmn_id)
     ).scalar_one_or_none()
     if override is not None:
+        # An office may tighten or relax a deadline, but a legal one stays flagged (never suppressed).
         return EffectivePolicy(override.duration, override.start, override.warn_ratio, override.escalate_to,
-                               override.basis)
-    legal_key = properties.get("slaPolicy")
-    if legal_key and legal_key in policy_mod.LEGAL_POLICIES:
-        legal = policy_mod.LEGAL_POLICIES[legal_key]
-        return EffectivePolicy(legal.duration, legal.start, legal.warn_ratio,
-                               properties.get("slaEscalateTo"), legal.basis_id)
+                               override.basis, source="admin", **legal_fields)
+    if legal is not None:
+        return EffectivePolicy(legal.duration, legal.start, legal.warn_ratio, properties.get("slaEscalateTo"),
+                               legal.basis_id, source="legal", **legal_fields)
     duration = properties.get("slaDuration")
-    if not duration:
-        return None
-    return EffectivePolicy(duration, properties.get("slaStart", "task_created"),
-                           float(properties.get("slaWarnRatio", 0.75)), properties.get("slaEscalateTo"),
-                           properties.get("slaBasis", ""))
+    if duration:
+        try:
+            warn_ratio = float(properties.get("slaWarnRatio", 0.75))
+        except ValueError:
+            warn_ratio = 0.75
+        return EffectivePolicy(duration, properties.get("slaStart", policy_mod.TASK_CREATED), warn_ratio,
+                               properties.get("slaEscalateTo"), properties.get("slaBasis", ""))
+    timer = (timer_durations or {}).get(bpmn_id)
+    if timer:
+        return EffectivePolicy(timer, policy_mod.TASK_CREATED, 0.75, properties.get("slaEscalateTo"),
+                               properties.get("slaBasis", ""), source="timer")
+    return None
 
 
-def _start_time(start: str, *, task: Any, case: Any, data: dict[str, Any], now: datetime) -> datetime:
-    if start == "case_created":
+def boundary_timer_durations(xml: str, content_hash: str) -> dict[str, str]:
+    """``{task bpmn_id: ISO duration}`` of literal boundary timers (interrupting ones win, then the shortest)."""
+    with _cache_lock:
+        cached = _timer_cache.get(content_hash)
+    if cached is not None:
+        return cached
+    from server.workflows import engine as engine_mod
+
+    found: dict[str, tuple[bool, int, str]] = {}
+    try:
+        root = engine_mod.parse_xml(xml.encode("utf-8"))
+    except engine_mod.EngineError:
+        root = None
+    ns = {"bpmn": engine_mod.BPMN_NS}
+    for event in root.iterfind(".//bpmn:boundaryEvent", ns) if root is not None else ():
+        node = event.find("bpmn:timerEventDefinition/bpmn:timeDuration", ns)
+        attached = event.get("attachedToRef")
+        if node is None or not attached or not (node.text or "").strip():
+            continue
+        try:
+            # Timer expressions are Python; only a quoted literal is a fixed deadline.
+            text = ast.literal_eval(node.text.strip())
+            seconds = policy_mod.parse_duration(str(text)).seconds
+        except (ValueError, SyntaxError):
+            continue
+        if not seconds:
+            continue
+        interrupting = event.get("cancelActivity", "true") != "false"
+        rank = (not interrupting, seconds, str(text))
+        if attached not in found or rank < found[attached]:
+            found[attached] = rank
+    result = {task_id: rank[2] for task_id, rank in found.items()}
+    with _cache_lock:
+        if len(_timer_cache) > 256:
+            _timer_cache.clear()
+        _timer_cache[content_hash] = result
+    return result
+
+
+def _start_time(start: str, *, case: Any, data: dict[str, Any], now: datetime) -> datetime:
+    """Where a deadline's clock starts; a data field that is missing or unreadable falls back to ``now``."""
+    if start == policy_mod.CASE_CREATED:
         return case.created_at
-    if start in ("task_created", "", None):
+    if start in (policy_mod.TASK_CREATED, "", None):
         return now
     value = data.get(start)
     if isinstance(value, str):
@@ -99,38 +192,54 @@ def _start_time(start: str, *, task: Any, case: Any, data: dict[str, Any], now: 
         except ValueError:
             return now
         if parsed.tzinfo is None:
-            from zoneinfo import ZoneInfo
-
-            parsed = parsed.replace(tzinfo=ZoneInfo(_settings.timezone))
+            parsed = parsed.replace(tzinfo=office_zone())
         return parsed.astimezone(UTC)
     return now
 
 
+def _warn_at(start: datetime, due: datetime, base_due: datetime, warn_ratio: float) -> datetime:
+    """The warning instant: the same share of the window before the (possibly extended) deadline."""
+    window = base_due - start
+    return due - window * (1 - warn_ratio)
+
+
+# -- task hooks -------------------------------------------------------------------------------------
+
+
 def on_task_created(*, session: Session, task: Any, case: Any, properties: dict[str, str],
                     data: dict[str, Any], now: datetime) -> None:
-    """Give a new task its deadline and first SLA state."""
-    workflow_key = case.workflow_version.definition.key
-    policy = policy_for(session, workflow_key=workflow_key, bpmn_id=task.bpmn_id, properties=properties)
+    """Give a new task its deadline and first SLA state (and the case its deadline, once)."""
+    version = case.workflow_version
+    workflow_key = version.definition.key
+    _ensure_case_sla(session, case=case, workflow_key=workflow_key, now=now)
+    timers = boundary_timer_durations(version.bpmn_xml, version.content_hash)
+    policy = policy_for(session, workflow_key=workflow_key, bpmn_id=task.bpmn_id, properties=properties,
+                        timer_durations=timers)
     if policy is None:
         return
     try:
         duration = policy_mod.parse_duration(policy.duration)
     except ValueError:
+        log.warning("task %s of %s: unreadable SLA duration %r", task.bpmn_id, workflow_key, policy.duration)
         return
-    start = _start_time(policy.start, task=task, case=case, data=data, now=now)
-    cal = calendar(session)
-    task.due_at = policy_mod.due_at(start, duration, cal)
-    window = task.due_at - start
-    task.warn_at = start + window * policy.warn_ratio
+    warn_ratio = policy.warn_ratio if 0 < policy.warn_ratio <= 1 else 0.75
+    start = _start_time(policy.start, case=case, data=data, now=now)
+    due = policy_mod.due_at(start, duration, calendar(session))
+    task.due_at = due
+    task.warn_at = _warn_at(start, due, due, warn_ratio)
     task.sla_basis = policy.basis[:300] if policy.basis else None
-    task.sla_state = policy_mod.evaluate(start=start, due=task.due_at, now=now,
-                                         warn_ratio=policy.warn_ratio).state.value
+    task.sla_state = policy_mod.evaluate(start=start, due=due, now=now, warn_ratio=warn_ratio).state.value
+    session.add(TaskSla(task=task, source=policy.source, policy_key=policy.policy_key, binding=policy.binding,
+                        never_suppress=policy.never_suppress, duration=duration.text, start=policy.start or "",
+                        start_at=start, warn_ratio=warn_ratio, escalate_to=policy.escalate_to))
 
 
 def state_at(task: Any, now: datetime) -> str | None:
     """The SLA state of a task at ``now`` from its stored due and warn times."""
     if task.due_at is None:
         return None
+    if task.status == "cancelled":
+        return "missed" if (task.completed_at or now) >= task.due_at else None
     if task.status != "open":
         end = task.completed_at or now
         return "met" if end <= task.due_at else "missed"
@@ -144,5 +253,171 @@ def state_at(task: Any, now: datetime) -> str | None:
 
 
 def on_task_closed(*, task: Any, now: datetime) -> None:
-    if task.due_at is not None:
-        task.sla_state = state_at(task, now) if task.status == "completed" else None
+    """Record met/missed on a completed task; a task cancelled by its own deadline (an interrupting
+    timer) counts as missed, one cancelled earlier (the case moved on) has no SLA outcome."""
+    if task.due_at is None:
+        return
+    if task.paused_since is not None:
+        session = object_session(task)
+        if session is not None:
+            _fold_pause(session, task, now)
+    task.sla_state = state_at(task, now)
+
+
+def lateness(task: Any, now: datetime | None = None) -> timedelta | None:
+    """How late a task was finished (closed) or is (open); None when on time or without a deadline."""
+    if task.due_at is None:
+        return None
+    end = task.completed_at if task.status != "open" else now
+    if end is None or end <= task.due_at:
+        return None
+    return end - task.due_at
+
+
+def live_state_expr(now: datetime) -> ColumnElement[str]:
+    """SQL for a task's SLA state at ``now``, independent of when the worker last ran."""
+    return sql_case(
+        (Task.due_at.is_(None), literal("none")),
+        (Task.paused_since.is_not(None), literal("paused")),
+        (Task.due_at < now, literal("breached")),
+        (Task.warn_at <= now, literal("at_risk")),
+        else_=literal("on_track"),
+    )
+
+
+# -- pausing the clock ------------------------------------------------------------------------------
+
+
+def _may_pause(user: User, task: Task) -> bool:
+    if task.assignee_id == user.id:
+        return True
+    return Role.MANAGER in user.group_names and task.case.unit_id == user.unit_id
+
+
+def _locked_task(session: Session, task_id: int) -> Task:
+    task = session.execute(
+        select(Task).where(Task.id == task_id).with_for_update(of=Task).execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if task is None:
+        raise NotFoundError()
+    return task
+
+
+def pause(session: Session, *, task_id: int, user: User, now: datetime, reason: str) -> Task:
+    """Stop a task's SLA clock (e.g. waiting for the victim); legal and clinical clocks cannot stop."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailedError(details=[{"field": "reason", "keyword": "required",
+                                              "message": "a reason is required"}])
+    task = _locked_task(session, task_id)
+    if not _may_pause(user, task):
+        raise PermissionDeniedError()
+    if task.status != "open" or task.due_at is None:
+        raise ConflictError(code="sla_not_running")
+    if task.paused_since is not None:
+        raise ConflictError(code="sla_already_paused")
+    sla = session.get(TaskSla, task.id)
+    if sla is not None and (sla.binding in UNPAUSABLE or sla.never_suppress):
+        from flask_babel import gettext
+
+        raise ConflictError(gettext("A legal deadline cannot be paused."), code="sla_not_pausable")
+    task.paused_since = now
+    task.sla_state = "paused"
+    audit.record(session, action="task.sla_paused", actor=user, now=now, object_type="task", object_id=task.id,
+                 case_id=task.case_id, details={"reason": reason[:500], "due_at": task.due_at.isoformat()})
+    return task
+
+
+def resume(session: Session, *, task_id: int, user: User, now: datetime, reason: str = "") -> Task:
+    """Restart a paused clock: the time spent paused (office time for working-day deadlines) moves
+    the deadline back."""
+    task = _locked_task(session, task_id)
+    if not _may_pause(user, task):
+        raise PermissionDeniedError()
+    if task.status != "open" or task.paused_since is None:
+        raise ConflictError(code="sla_not_paused")
+    before = task.due_at
+    added = _fold_pause(session, task, now)
+    task.sla_state = state_at(task, now)
+    audit.record(session, action="task.sla_resumed", actor=user, now=now, object_type="task", object_id=task.id,
+                 case_id=task.case_id, details={"reason": (reason or "")[:500], "paused_seconds": added,
+                                                "due_before": before.isoformat() if before else None,
+                                                "due_after": task.due_at.isoformat() if task.due_at else None})
+    return task
+
+
+def paused_seconds_between(duration: policy_mod.Duration, cal: WorkingCalendar, since: datetime,
+                           until: datetime) -> int:
+    """Time a clock stood still, on the duration's own clock (elapsed, or office seconds)."""
+    if until <= since:
+        return 0
+    if duration.kind is policy_mod.DurationKind.WORKING_DAYS:
+        return cal.working_seconds_between(since, until)
+    return int((until - since).total_seconds())
+
+
+def _fold_pause(session: Session, task: Task, now: datetime) -> int:
+    """End the current pause: add its length to ``paused_seconds`` and recompute due/warn times."""
+    since = task.paused_since
+    assert since is not None
+    task.paused_since = None
+    sla = session.get(TaskSla, task.id)
+    cal = calendar(session)
+    if sla is None:  # a task from before deadline rows existed: shift by elapsed time
+        added = int((now - since).total_seconds())
+        task.paused_seconds = (task.paused_seconds or 0) + added
+        if task.due_at is not None:
+            task.due_at += timedelta(seconds=added)
+        if task.warn_at is not None:
+            task.warn_at += timedelta(seconds=added)
+        return added
+    duration = policy_mod.parse_duration(sla.duration)
+    added = paused_seconds_between(duration, cal, since, now)
+    task.paused_seconds = (task.paused_seconds or 0) + added
+    base_due = policy_mod.due_at(sla.start_at, duration, cal)
+    task.due_at = policy_mod.due_at(sla.start_at, duration, cal, paused_seconds=task.paused_seconds)
+    task.warn_at = _warn_at(sla.start_at, task.due_at, base_due, sla.warn_ratio)
+    return added
+
+
+# -- case-wide deadlines ----------------------------------------------------------------------------
+
+
+def _ensure_case_sla(session: Session, *, case: Any, workflow_key: str, now: datetime) -> None:
+    if case.id is None or session.get(CaseSla, case.id) is not None:
+        return
+    row = session.execute(
+        select(SlaPolicy).where(SlaPolicy.workflow_key == workflow_key, SlaPolicy.bpmn_id == CASE_WIDE)
+    ).scalar_one_or_none()
+    if row is None:
+        return
+    try:
+        duration = policy_mod.parse_duration(row.duration)
+    except ValueError:
+        return
+    start = _start_time(row.start or policy_mod.CASE_CREATED, case=case, data={}, now=case.created_at)
+    due = policy_mod.due_at(start, duration, calendar(session))
+    ratio = row.warn_ratio if 0 < row.warn_ratio <= 1 else 0.75
+    state = policy_mod.evaluate(start=start, due=due, now=now, warn_ratio=ratio).state.value
+    session.add(CaseSla(case_id=case.id, duration=duration.text, start_at=start, due_at=due,
+                        warn_at=_warn_at(start, due, due, ratio), state=state, escalate_to=row.escalate_to,
+                        basis=row.basis or ""))
+
+
+def case_state_at(row: CaseSla, *, status: str, closed_at: datetime | None, now: datetime) -> str:
+    if status != "open":
+        end = closed_at or now
+        return "met" if end <= row.due_at else "missed"
+    if now > row.due_at:
+        return "breached"
+    if now >= row.warn_at:
+        return "at_risk"
+    return "on_track"
+
+
+def basis_text(task_sla: TaskSla | None, fallback: str | None, locale: str) -> str:
+    """The legal basis in the reader's language when the deadline comes from the shipped table."""
+    if task_sla is not None and task_sla.policy_key in policy_mod.LEGAL_POLICIES and task_sla.source != "admin":
+        legal = policy_mod.LEGAL_POLICIES[task_sla.policy_key]
+        return legal.basis_en if locale.startswith("en") else legal.basis_id
+    return fallback or ""

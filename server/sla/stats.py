@@ -1,0 +1,421 @@
+"""The manager's figures: open work by SLA state, step, group, person and month; the breach list; time
+to complete per step against its SLA; cases open by stage; cases per year by type.
+
+Every query is scoped to the manager's office (``case.unit_id``), reads only the task and case tables
+(never engine state), and aggregates in the database; states are computed at ``now`` in SQL, so the
+figures do not depend on when the worker last ran. Months and years are counted in the office's zone.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, extract, func, literal, select
+from sqlalchemy import case as sql_case
+from sqlalchemy.orm import Session, contains_eager
+
+from server.auth.models import Group, User
+from server.cases.models import Case
+from server.sla import service as sla_service
+from server.sla.models import CaseSla, TaskSla
+from server.tasks.models import Task
+from server.workflows.models import WorkflowDefinition, WorkflowVersion
+
+OPEN_STATES = sla_service.OPEN_STATES
+BREACH_STATES = ("breached", "missed")
+
+
+def unit_clause(user: User) -> ColumnElement[bool]:
+    """Cases of the manager's office (managers without an office see cases without one)."""
+    return Case.unit_id == user.unit_id if user.unit_id is not None else Case.unit_id.is_(None)
+
+
+def _zero() -> dict[str, int]:
+    return dict.fromkeys(OPEN_STATES, 0)
+
+
+def _with_total(counts: dict[str, int]) -> dict[str, int]:
+    return {**counts, "total": sum(counts[s] for s in OPEN_STATES)}
+
+
+# -- month and year buckets in the office's zone ------------------------------------------------------
+
+
+def month_start(dt: datetime, months: int = 0) -> datetime:
+    """First instant (UTC) of the office-zone month of ``dt`` shifted by ``months``."""
+    local = dt.astimezone(sla_service.office_zone())
+    index = local.year * 12 + local.month - 1 + months
+    return datetime(index // 12, index % 12 + 1, 1, tzinfo=sla_service.office_zone()).astimezone(UTC)
+
+
+def _bucket_expr(column: Any, edges: list[tuple[str, datetime]], before: str, after: str) -> ColumnElement[str]:
+    """SQL label of the bucket ``column`` falls in; ``edges`` are (label, start) in ascending order."""
+    whens = [(column < edges[0][1], literal(before))]
+    for (label, _start), (_next_label, end) in zip(edges, edges[1:], strict=False):
+        whens.append((column < end, literal(label)))
+    return sql_case(*whens, else_=literal(after))
+
+
+def month_edges(now: datetime, back: int = 12, ahead: int = 3) -> list[tuple[str, datetime]]:
+    """(``YYYY-MM``, start) for ``back`` months before the current one through ``ahead`` after, plus the
+    end edge labelled ``later``."""
+    edges = []
+    for m in range(-back, ahead + 1):
+        start = month_start(now, m)
+        local = start.astimezone(sla_service.office_zone())
+        edges.append((f"{local.year:04d}-{local.month:02d}", start))
+    edges.append(("later", month_start(now, ahead + 1)))
+    return edges
+
+
+def year_edges(first_year: int, last_year: int) -> list[tuple[str, datetime]]:
+    zone = sla_service.office_zone()
+    return [(str(y), datetime(y, 1, 1, tzinfo=zone).astimezone(UTC)) for y in range(first_year, last_year + 2)]
+
+
+# -- open work -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Summary:
+    as_of: datetime
+    by_state: dict[str, int]
+    by_step: list[dict[str, Any]]
+    by_group: list[dict[str, Any]]
+    by_assignee: list[dict[str, Any]]
+    by_month: list[dict[str, Any]]
+    legal_breached: int
+    open_cases: int
+    case_deadlines: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "as_of": self.as_of.isoformat(), "by_state": _with_total(self.by_state), "by_step": self.by_step,
+            "by_group": self.by_group, "by_assignee": self.by_assignee, "by_month": self.by_month,
+            "legal_breached": self.legal_breached,
+            "cases": {"open": self.open_cases, "deadlines": self.case_deadlines},
+        }
+
+
+def _workflow_keys(session: Session, version_ids: set[int]) -> dict[int, str]:
+    if not version_ids:
+        return {}
+    rows = session.execute(
+        select(WorkflowVersion.id, WorkflowDefinition.key).join(
+            WorkflowDefinition, WorkflowDefinition.id == WorkflowVersion.definition_id
+        ).where(WorkflowVersion.id.in_(version_ids))
+    ).all()
+    return dict(rows)
+
+
+def _open_tasks(user: User) -> Any:
+    return and_(Task.status == "open", Task.case_id == Case.id, unit_clause(user))
+
+
+def summary(session: Session, *, user: User, now: datetime) -> Summary:
+    """Open tasks of the office by SLA state, step, group, person and due month (two grouped queries)."""
+    state = sla_service.live_state_expr(now).label("state")
+    rows = session.execute(
+        select(Case.workflow_version_id, Task.bpmn_id, Task.name, Task.group_id, Task.assignee_id, state,
+               func.count().label("n"))
+        .select_from(Task).join(Case, Case.id == Task.case_id).where(_open_tasks(user))
+        .group_by(Case.workflow_version_id, Task.bpmn_id, Task.name, Task.group_id, Task.assignee_id, state)
+    ).all()
+    keys = _workflow_keys(session, {r.workflow_version_id for r in rows})
+    by_state = _zero()
+    steps: dict[tuple[str, str], dict[str, Any]] = {}
+    groups: dict[int | None, dict[str, int]] = defaultdict(_zero)
+    people: dict[int | None, dict[str, int]] = defaultdict(_zero)
+    for r in rows:
+        by_state[r.state] += r.n
+        workflow = keys.get(r.workflow_version_id, "")
+        step = steps.setdefault((workflow, r.bpmn_id), {"workflow": workflow, "bpmn_id": r.bpmn_id,
+                                                        "name": r.name, **_zero()})
+        step[r.state] += r.n
+        groups[r.group_id][r.state] += r.n
+        people[r.assignee_id][r.state] += r.n
+    group_rows = {g.id: g for g in session.execute(
+        select(Group).where(Group.id.in_([g for g in groups if g is not None]))).scalars()}
+    user_rows = {u.id: u for u in session.execute(
+        select(User).where(User.id.in_([p for p in people if p is not None]))).scalars()}
+    by_step = sorted((_with_total(s) for s in steps.values()),
+                     key=lambda s: (-s["breached"], -s["at_risk"], -s["total"], s["name"]))
+    by_group = sorted((
+        {"group_id": gid, "group": group_rows[gid].name if gid in group_rows else None,
+         "title": (group_rows[gid].title or group_rows[gid].name) if gid in group_rows else None,
+         **_with_total(counts)} for gid, counts in groups.items()),
+        key=lambda g: (-g["breached"], -g["total"], g["group"] or ""))
+    by_assignee = sorted((
+        {"user_id": uid, "username": user_rows[uid].username if uid in user_rows else None,
+         "full_name": user_rows[uid].full_name if uid in user_rows else None, **_with_total(counts)}
+        for uid, counts in people.items()),
+        key=lambda p: (-p["breached"], -p["total"], p["username"] or ""))
+    return Summary(as_of=now, by_state=by_state, by_step=by_step, by_group=by_group, by_assignee=by_assignee,
+                   by_month=_by_month(session, user=user, now=now), legal_breached=_legal_breached(
+                       session, user=user, now=now), open_cases=_open_cases(session, user=user),
+                   case_deadlines=_case_deadlines(session, user=user, now=now))
+
+
+def _by_month(session: Session, *, user: User, now: datetime) -> list[dict[str, Any]]:
+    """Open tasks by the office-zone month they are (or were) due."""
+    edges = month_edges(now)
+    bucket = _bucket_expr(Task.due_at, edges, "earlier", "later").label("month")
+    state = sla_service.live_state_expr(now).label("state")
+    rows = session.execute(
+        select(bucket, state, func.count().label("n")).select_from(Task).join(Case, Case.id == Task.case_id)
+        .where(_open_tasks(user), Task.due_at.is_not(None)).group_by(bucket, state)
+    ).all()
+    counts: dict[str, dict[str, int]] = defaultdict(_zero)
+    for r in rows:
+        counts[r.month][r.state] += r.n
+    order = ["earlier"] + [label for label, _ in edges[:-1]] + ["later"]
+    return [{"month": m, **_with_total(counts[m])} for m in order if m in counts]
+
+
+def _legal_breached(session: Session, *, user: User, now: datetime) -> int:
+    return int(session.execute(
+        select(func.count()).select_from(Task).join(Case, Case.id == Task.case_id)
+        .join(TaskSla, TaskSla.task_id == Task.id)
+        .where(_open_tasks(user), Task.paused_since.is_(None), Task.due_at < now, TaskSla.never_suppress.is_(True))
+    ).scalar_one())
+
+
+def _open_cases(session: Session, *, user: User) -> int:
+    return int(session.execute(
+        select(func.count()).select_from(Case).where(Case.status == "open", unit_clause(user))
+    ).scalar_one())
+
+
+def _case_deadlines(session: Session, *, user: User, now: datetime) -> dict[str, int]:
+    state = sql_case((CaseSla.due_at < now, literal("breached")), (CaseSla.warn_at <= now, literal("at_risk")),
+                     else_=literal("on_track")).label("state")
+    rows = session.execute(
+        select(state, func.count()).select_from(CaseSla).join(Case, Case.id == CaseSla.case_id)
+        .where(Case.status == "open", unit_clause(user)).group_by(state)
+    ).all()
+    return {s: int(n) for s, n in rows}
+
+
+# -- breaches -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class BreachFilter:
+    state: str = "breached"  # breached (open, late) | missed (closed late)
+    bpmn_id: str | None = None
+    group_id: int | None = None
+    assignee_id: int | None = None
+    legal_only: bool = False
+    since_days: int = 90  # for missed: completed within the last N days
+
+
+def breaches(session: Session, *, user: User, now: datetime, flt: BreachFilter, page: int = 1,
+             per_page: int = 25, max_per_page: int = 100) -> tuple[list[dict[str, Any]], int]:
+    """Late work of the office, the latest deadline first missed at the top (paged)."""
+    conds: list[ColumnElement[bool]] = [unit_clause(user)]
+    if flt.state == "missed":
+        since = now - timedelta(days=max(1, flt.since_days))
+        conds += [Task.status.in_(["completed", "cancelled"]), Task.sla_state == "missed",
+                  Task.completed_at >= since]
+        order = [Task.completed_at.desc(), Task.id.desc()]
+    else:
+        conds += [Task.status == "open", Task.paused_since.is_(None), Task.due_at < now]
+        order = [Task.due_at.asc(), Task.id.asc()]
+    if flt.bpmn_id:
+        conds.append(Task.bpmn_id == flt.bpmn_id)
+    if flt.group_id is not None:
+        conds.append(Task.group_id == flt.group_id)
+    if flt.assignee_id is not None:  # 0 means "nobody holds it"
+        conds.append(Task.assignee_id == flt.assignee_id if flt.assignee_id else Task.assignee_id.is_(None))
+    if flt.legal_only:
+        conds.append(TaskSla.never_suppress.is_(True))
+
+    def joined(stmt: Any) -> Any:
+        return stmt.join(Case, Case.id == Task.case_id).outerjoin(TaskSla, TaskSla.task_id == Task.id).where(*conds)
+
+    total = int(session.execute(joined(select(func.count()).select_from(Task))).scalar_one())
+    per_page = max(1, min(per_page, max_per_page))
+    rows = session.execute(
+        joined(select(Task, TaskSla)).options(contains_eager(Task.case))
+        .order_by(*order).offset((max(page, 1) - 1) * per_page).limit(per_page)
+    ).all()
+    ids = {t.assignee_id for t, _ in rows if t.assignee_id} | {t.group_id for t, _ in rows if t.group_id}
+    names = {u.id: u for u in session.execute(select(User).where(User.id.in_(ids))).scalars()} if ids else {}
+    groups = {g.id: g for g in session.execute(select(Group).where(Group.id.in_(ids))).scalars()} if ids else {}
+    keys = _workflow_keys(session, {t.case.workflow_version_id for t, _ in rows})
+    items = []
+    for task, sla in rows:
+        end = task.completed_at if flt.state == "missed" and task.completed_at else now
+        assignee = names.get(task.assignee_id) if task.assignee_id else None
+        group = groups.get(task.group_id) if task.group_id else None
+        items.append({
+            "task_id": task.id, "case_id": task.case_id, "case_reference": task.case.reference,
+            "workflow": keys.get(task.case.workflow_version_id, ""), "bpmn_id": task.bpmn_id, "name": task.name,
+            "status": task.status, "group": group.name if group else None,
+            "assignee": assignee.username if assignee else None,
+            "assignee_name": assignee.full_name if assignee else None,
+            "due_at": task.due_at, "completed_at": task.completed_at,
+            "late_seconds": int((end - task.due_at).total_seconds()) if task.due_at else 0,
+            "basis": task.sla_basis or "", "policy_key": sla.policy_key if sla else None,
+            "binding": sla.binding if sla else None, "legal": bool(sla and sla.never_suppress),
+        })
+    return items, total
+
+
+# -- time to complete per step ---------------------------------------------------------------------------
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """Linear-interpolation percentile, the same as PostgreSQL's ``percentile_cont``."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    pos = q * (len(ordered) - 1)
+    lower = int(pos)
+    upper = min(lower + 1, len(ordered) - 1)
+    return ordered[lower] + (ordered[upper] - ordered[lower]) * (pos - lower)
+
+
+def step_times(session: Session, *, user: User, now: datetime, days: int = 90) -> list[dict[str, Any]]:
+    """Per step, over tasks completed in the last ``days``: count, median and p90 hours, met/missed, and
+    the SLA they ran under."""
+    since = now - timedelta(days=max(1, days))
+    base = and_(Task.status == "completed", Task.completed_at >= since, Task.case_id == Case.id, unit_clause(user))
+    met = func.sum(sql_case((Task.sla_state == "met", 1), else_=0))
+    missed = func.sum(sql_case((Task.sla_state == "missed", 1), else_=0))
+    cols = [Case.workflow_version_id, Task.bpmn_id, Task.name]
+    stats: dict[tuple[int, str, str], dict[str, Any]] = {}
+    if session.get_bind().dialect.name == "postgresql":
+        seconds = extract("epoch", Task.completed_at - Task.created_at)
+        rows = session.execute(
+            select(*cols, func.count(), func.percentile_cont(0.5).within_group(seconds),
+                   func.percentile_cont(0.9).within_group(seconds), met, missed)
+            .select_from(Task).join(Case, Case.id == Task.case_id).where(base).group_by(*cols)
+        ).all()
+        for vid, bpmn_id, name, n, p50, p90, n_met, n_missed in rows:
+            stats[(vid, bpmn_id, name)] = {"count": n, "p50": float(p50), "p90": float(p90),
+                                           "met": int(n_met or 0), "missed": int(n_missed or 0)}
+    else:
+        values: dict[tuple[int, str, str], list[float]] = defaultdict(list)
+        outcome: dict[tuple[int, str, str], Counter[str]] = defaultdict(Counter)
+        for vid, bpmn_id, name, created, completed, sla_state in session.execute(
+            select(*cols, Task.created_at, Task.completed_at, Task.sla_state)
+            .select_from(Task).join(Case, Case.id == Task.case_id).where(base)
+        ):
+            values[(vid, bpmn_id, name)].append((completed - created).total_seconds())
+            outcome[(vid, bpmn_id, name)][sla_state or ""] += 1
+        for key, secs in values.items():
+            stats[key] = {"count": len(secs), "p50": percentile(secs, 0.5), "p90": percentile(secs, 0.9),
+                          "met": outcome[key]["met"], "missed": outcome[key]["missed"]}
+    durations = _sla_durations(session, user=user, since=since)
+    keys = _workflow_keys(session, {k[0] for k in stats})
+    merged: dict[tuple[str, str], dict[str, Any]] = {}
+    for (vid, bpmn_id, name), s in stats.items():
+        workflow = keys.get(vid, "")
+        row = merged.setdefault((workflow, bpmn_id), {"workflow": workflow, "bpmn_id": bpmn_id, "name": name,
+                                                      "count": 0, "met": 0, "missed": 0, "_parts": []})
+        row["count"] += s["count"]
+        row["met"] += s["met"]
+        row["missed"] += s["missed"]
+        row["_parts"].append(s)
+    result = []
+    for (_workflow, bpmn_id), row in merged.items():
+        parts = row.pop("_parts")
+        # Versions of one step are combined by count-weighted percentiles (exact when there is one version).
+        row["median_hours"] = _hours(sum(p["p50"] * p["count"] for p in parts) / row["count"])
+        row["p90_hours"] = _hours(sum(p["p90"] * p["count"] for p in parts) / row["count"])
+        row["sla"] = durations.get(bpmn_id)
+        row["sla_hours"] = _sla_hours(row["sla"])
+        judged = row["met"] + row["missed"]
+        row["met_pct"] = round(100 * row["met"] / judged, 1) if judged else None
+        result.append(row)
+    return sorted(result, key=lambda r: (r["workflow"], -(r["p90_hours"] or 0)))
+
+
+def _hours(seconds: float | None) -> float | None:
+    return round(seconds / 3600, 1) if seconds is not None else None
+
+
+def _sla_hours(text: str | None) -> float | None:
+    """Calendar SLAs in hours (for the chart's target mark); working-day SLAs have no fixed length."""
+    if not text:
+        return None
+    from server.sla import policy as policy_mod
+
+    try:
+        duration = policy_mod.parse_duration(text)
+    except ValueError:
+        return None
+    return round(duration.seconds / 3600, 1) if duration.kind is policy_mod.DurationKind.CALENDAR else None
+
+
+def _sla_durations(session: Session, *, user: User, since: datetime) -> dict[str, str]:
+    """The SLA each step most often ran under in the period."""
+    rows = session.execute(
+        select(Task.bpmn_id, TaskSla.duration, func.count()).select_from(Task)
+        .join(TaskSla, TaskSla.task_id == Task.id).join(Case, Case.id == Task.case_id)
+        .where(Task.status == "completed", Task.completed_at >= since, unit_clause(user))
+        .group_by(Task.bpmn_id, TaskSla.duration)
+    ).all()
+    best: dict[str, tuple[int, str]] = {}
+    for bpmn_id, duration, n in rows:
+        if bpmn_id not in best or n > best[bpmn_id][0]:
+            best[bpmn_id] = (n, duration)
+    return {k: v[1] for k, v in best.items()}
+
+
+# -- cases ------------------------------------------------------------------------------------------------
+
+
+def open_by_stage(session: Session, *, user: User) -> list[dict[str, Any]]:
+    """Open cases per step they wait at (a case with parallel tasks counts at each); cases with no open
+    task wait for a timer or a message."""
+    rows = session.execute(
+        select(Case.workflow_version_id, Task.bpmn_id, Task.name, func.count(func.distinct(Task.case_id)))
+        .select_from(Task).join(Case, Case.id == Task.case_id)
+        .where(Task.status == "open", Case.status == "open", unit_clause(user))
+        .group_by(Case.workflow_version_id, Task.bpmn_id, Task.name)
+    ).all()
+    keys = _workflow_keys(session, {r[0] for r in rows})
+    merged: dict[tuple[str, str], dict[str, Any]] = {}
+    for vid, bpmn_id, name, n in rows:
+        workflow = keys.get(vid, "")
+        row = merged.setdefault((workflow, bpmn_id), {"workflow": workflow, "bpmn_id": bpmn_id, "name": name,
+                                                      "cases": 0})
+        row["cases"] += int(n)
+    with_task = int(session.execute(
+        select(func.count(func.distinct(Task.case_id))).select_from(Task).join(Case, Case.id == Task.case_id)
+        .where(Task.status == "open", Case.status == "open", unit_clause(user))
+    ).scalar_one())
+    result = sorted(merged.values(), key=lambda r: (-r["cases"], r["workflow"], r["name"]))
+    waiting = _open_cases(session, user=user) - with_task
+    if waiting:
+        result.append({"workflow": "", "bpmn_id": "", "name": "", "cases": waiting, "waiting": True})
+    return result
+
+
+def cases_per_year(session: Session, *, user: User, now: datetime, years: int = 10) -> dict[str, Any]:
+    """Cases registered per office-zone year and case type (``jenis_kasus``), the last ``years`` years."""
+    this_year = now.astimezone(sla_service.office_zone()).year
+    first = this_year - years + 1
+    edges = year_edges(first, this_year)
+    year = _bucket_expr(Case.created_at, edges, "earlier", "later").label("year")
+    rows = session.execute(
+        select(year, Case.case_type, func.count()).where(unit_clause(user), Case.created_at >= edges[0][1])
+        .group_by(year, Case.case_type)
+    ).all()
+    table: dict[str, dict[str, int]] = defaultdict(dict)
+    types: set[str] = set()
+    for y, case_type, n in rows:
+        if y in ("earlier", "later"):
+            continue
+        key = (case_type or "").strip().lower()
+        table[y][key] = table[y].get(key, 0) + int(n)
+        types.add(key)
+    present = sorted(table)
+    if present:
+        present = [str(y) for y in range(int(present[0]), this_year + 1)]
+    return {"years": present, "types": sorted(types), "counts": {y: table.get(y, {}) for y in present}}

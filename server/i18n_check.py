@@ -99,6 +99,10 @@ def problems(root: Path = ROOT, sources: dict[tuple[str, str | None], Source] | 
     """One line per missing, fuzzy or broken translation; empty when the catalogs are complete."""
     sources = extract(root) if sources is None else sources
     out: list[str] = []
+    for source in sources.values():
+        if any(location.split(":")[0].endswith(".html") for location in source.locations) and _bare_percent(source):
+            out.append(f"{_label(source.key, source.context)} ({source.locations[0]}): a template string is always "
+                       "%-formatted, so a lone % breaks the page; write %%")
     for locale in LOCALES:
         path = po_path(root, locale)
         if not path.exists():
@@ -189,6 +193,11 @@ def _issues(message: Message, content: bool) -> list[str]:
         if not isinstance(message.id, tuple) and wanted - got:
             issues.append(f"drops placeholder(s): {', '.join(sorted(wanted - got))}")
     return issues
+
+
+def _bare_percent(source: Source) -> bool:
+    texts = source.msgid if isinstance(source.msgid, tuple) else (source.msgid,)
+    return any("%" in _PLACEHOLDER.sub("", text.replace("%%", "")) for text in texts)
 
 
 def _placeholders(text: str) -> list[str]:

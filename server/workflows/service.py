@@ -50,26 +50,31 @@ def _parse_problems(exc: engine_mod.DefinitionInvalidError, xml: bytes) -> list[
     for p in exc.problems:
         element_id = p.element_id
         if element_id is None and isinstance(line, int) and line > 0:
-            element_id = _element_at_line(xml, line)
+            element_id = _element_at_line(xml, line, p.message)
         out.append(engine_mod.Problem(element_id, p.code, _parse_message(p), p.params))
     return out
 
 
-def _element_at_line(xml: bytes, line: int) -> str | None:
+def _element_at_line(xml: bytes, line: int, message: str = "") -> str | None:
+    """The id of the element an XSD error is about: the element named in the message on that line, else the
+    last element starting on or before it (or the nearest ancestor with an id)."""
+    import re
+
     try:
         root = engine_mod.parse_xml(xml)
     except engine_mod.DefinitionInvalidError:
         return None
-    best = None
-    for el in root.iter():
-        if not isinstance(el.tag, str) or el.sourceline is None or el.sourceline > line:
-            continue
+    named = re.search(r"Element '([^']+)'", message)
+    candidates = [el for el in root.iter() if isinstance(el.tag, str) and el.sourceline is not None
+                  and el.sourceline <= line]
+    on_line = [el for el in candidates if el.sourceline == line and named and el.tag == named.group(1)]
+    for el in on_line or candidates[::-1]:
         node = el
         while node is not None and not node.get("id"):
             node = node.getparent()
         if node is not None:
-            best = node.get("id")
-    return best
+            return str(node.get("id"))
+    return None
 
 
 def _parse_message(problem: engine_mod.Problem) -> str:

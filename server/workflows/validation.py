@@ -390,8 +390,8 @@ def check_gateways(parsed: ParsedDefinition, flow: DataFlow) -> list[Problem]:
         if kind not in ("exclusiveGateway", "inclusiveGateway"):
             continue
         flows = outgoing.get(element_id, [])
-        if len(flows) < 2:
-            continue
+        if not flows or (len(flows) == 1 and flows[0] not in conditions):
+            continue  # a merging gateway, or one unconditional way out
         located = flow.find(element_id)
         default = getattr(located[1], "default_task_spec", None) if located else None
         if default:

@@ -678,10 +678,17 @@ def diff_definitions(old: ParsedDefinition, new: ParsedDefinition) -> list[SpecC
         changes += [SpecChange(ts.bpmn_id, _spec_name(ts), "removed", process_id=process_id)
                     for ts in diff.removed if getattr(ts, "bpmn_id", None)]
         for ts, attributes in diff.changed.items():
-            if getattr(ts, "bpmn_id", None):
-                target = diff.alignment.get(ts)
-                changes.append(SpecChange(ts.bpmn_id, _spec_name(target or ts), "changed",
-                                          tuple(sorted(attributes)), process_id))
+            if not getattr(ts, "bpmn_id", None):
+                continue
+            target = diff.alignment.get(ts)
+            if target is not None and getattr(target, "bpmn_id", None) != ts.bpmn_id:
+                # aligned by position only: for people this is one element removed and another added
+                changes.append(SpecChange(ts.bpmn_id, _spec_name(ts), "removed", process_id=process_id))
+                if getattr(target, "bpmn_id", None):
+                    changes.append(SpecChange(target.bpmn_id, _spec_name(target), "added", process_id=process_id))
+                continue
+            changes.append(SpecChange(ts.bpmn_id, _spec_name(target or ts), "changed", tuple(sorted(attributes)),
+                                      process_id))
     order = {"removed": 0, "changed": 1, "added": 2}
     return sorted(changes, key=lambda c: (order[c.change], c.process_id != old.process_id, c.bpmn_id))
 

@@ -33,6 +33,10 @@ def create_users(session: Session, *, now: datetime, unit_code: str) -> list[str
         auth_service.create_user(session, username=username, password=DEMO_PASSWORD, now=now, full_name=full_name,
                                  groups=[r.value for r in roles], unit=unit)
         created.append(username)
+    from server.referrals import agencies
+
+    agencies.ensure_agencies(session)
+    agencies.link_user(session, username="mitra", code="polres_unit_ppa")  # the police's PPA unit
     return created
 
 

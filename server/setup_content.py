@@ -12,6 +12,7 @@ from server.auth import service as auth_service
 from server.auth.models import LaneMapping
 from server.auth.permissions import Role
 from server.forms import service as forms_service
+from server.referrals import agencies as referral_agencies
 from server.workflows import service as workflows_service
 
 GROUP_TITLES = {
@@ -38,6 +39,7 @@ def install(session: Session, *, content_dir: Path, now: datetime, office_code: 
     for lane, role in EXTRA_LANES.items():
         _map_lane(session, lane, role.value)
     auth_service.ensure_unit(session, office_code, office_name)
+    referral_agencies.ensure_agencies(session)  # the city's partner agencies (domain.md §7)
     forms = forms_service.load_files(session, forms_dir=content_dir / "forms", now=now)
     workflows = workflows_service.load_files(session, workflows_dir=content_dir / "workflows", now=now)
     return {"forms": forms, "workflows": workflows}

@@ -17,16 +17,24 @@ log = logging.getLogger("sinergi.mail")
 MAX_ATTEMPTS = 8
 
 
+def render_body(app: Flask, row: OutboxMessage) -> str:
+    """The body as it leaves: the link made absolute with the server's address."""
+    from server.notifications.service import BASE_URL_MARK
+
+    return row.body.replace(BASE_URL_MARK, str(app.config.get("BASE_URL") or "").rstrip("/"))
+
+
 def deliver(app: Flask, row: OutboxMessage) -> None:
     host = app.config.get("SMTP_HOST")
+    body = render_body(app, row)
     if not host:
-        log.info("mail to %s: %s\n%s", row.to_address, row.subject, row.body)
+        log.info("mail to %s: %s\n%s", row.to_address, row.subject, body)
         return
     msg = EmailMessage()
     msg["From"] = app.config["SMTP_FROM"]
     msg["To"] = row.to_address
     msg["Subject"] = row.subject
-    msg.set_content(row.body)
+    msg.set_content(body)
     with smtplib.SMTP(host, int(app.config["SMTP_PORT"]), timeout=10) as smtp:
         smtp.send_message(msg)
 

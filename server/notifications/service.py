@@ -8,10 +8,42 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.audit import service as audit
 from server.auth.models import Group, User
+from server.auth.permissions import CASE_ROLES, Role
 from server.notifications.models import Notification, OutboxMessage
 
-KINDS = ("task_new", "sla_at_risk", "sla_breached", "referral", "referral_answer")
+KINDS = ("task_new", "sla_at_risk", "sla_breached", "referral", "referral_answer", "transfer")
+CHANNELS = ("app", "email")
+#: Replaced by the server's address when the mail leaves (outbox.deliver): services do not know it.
+BASE_URL_MARK = "{BASE_URL}"
+
+
+def kind_labels() -> dict[str, str]:
+    """What each kind of notification is about, for the settings page and mail subjects."""
+    from flask_babel import gettext
+
+    return {
+        "task_new": gettext("New tasks for me or my group"),
+        "sla_at_risk": gettext("Deadlines approaching"),
+        "sla_breached": gettext("Deadlines passed"),
+        "referral": gettext("Referrals sent to my agency"),
+        "referral_answer": gettext("Answers to referrals I sent"),
+        "transfer": gettext("Case transfers between units"),
+    }
+
+
+def kinds_for(user: User) -> list[str]:
+    """The kinds a user can receive: partners only hear of referrals; staff of everything else."""
+    names = user.group_names
+    kinds: list[str] = []
+    if names & CASE_ROLES:
+        kinds += ["task_new", "sla_at_risk", "sla_breached", "referral_answer"]
+        if Role.MANAGER in names or Role.CASEWORKER in names:
+            kinds.append("transfer")
+    if Role.PARTNER in names:
+        kinds.append("referral")
+    return kinds
 
 
 def wants(user: User, kind: str, channel: str) -> bool:
@@ -21,9 +53,48 @@ def wants(user: User, kind: str, channel: str) -> bool:
     return bool(prefs.get(f"{kind}.{channel}", default))
 
 
+def preferences(user: User) -> dict[str, dict[str, bool]]:
+    """kind -> channel -> on, for the kinds this user can receive."""
+    return {kind: {channel: wants(user, kind, channel) for channel in CHANNELS} for kind in kinds_for(user)}
+
+
+def save_preferences(session: Session, *, user: User, chosen: set[str], now: datetime) -> dict[str, bool]:
+    """Store the user's choices: ``chosen`` holds ``kind.channel`` for every box that is ticked."""
+    row = session.get(User, user.id)
+    if row is None:
+        from server.errors import NotFoundError
+
+        raise NotFoundError()
+    prefs = {f"{kind}.{channel}": f"{kind}.{channel}" in chosen for kind in kinds_for(row) for channel in CHANNELS}
+    row.notify_prefs = {**(row.notify_prefs or {}), **prefs}
+    audit.record(session, action="notifications.preferences_saved", actor=row, now=now, object_type="user",
+                 object_id=row.id, details={"on": sorted(k for k, v in prefs.items() if v)})
+    return prefs
+
+
+def mail_text(kind: str, link: str, locale: str | None) -> tuple[str, str]:
+    """Subject and body of a notification mail: what kind of thing is waiting and a link, nothing more.
+
+    Mail leaves the office's control, so it never carries a name, a case number, a task name or any
+    other case detail; the reader logs in to see them.
+    """
+    from flask_babel import force_locale, gettext
+
+    with force_locale(locale or "id"):
+        subject = gettext("Sinergi: %(what)s", what=kind_labels().get(kind, gettext("New notification")))
+        body = gettext("There is something new for you in Sinergi. Log in to see it:") + "\n\n" + \
+            f"{BASE_URL_MARK}{link}\n\n" + gettext(
+                "For the protection of the people concerned, this message contains no case details.") + "\n"
+    return subject, body
+
+
 def notify(session: Session, *, users: list[User], kind: str, message: str, link: str, now: datetime,
-           case_id: int | None = None, task_id: int | None = None, subject: str | None = None) -> int:
-    """Notify users in the app and, if they want it, by mail (link only, never case details)."""
+           case_id: int | None = None, task_id: int | None = None, subject: str | None = None,
+           default_locale: str | None = None) -> int:
+    """Notify users in the app and, if they want it, by mail (link only, never case details).
+
+    ``message`` is shown in the app only; ``subject`` is ignored for mail (kept for callers' clarity).
+    """
     sent = 0
     for user in users:
         if not user.is_active:
@@ -33,9 +104,9 @@ def notify(session: Session, *, users: list[User], kind: str, message: str, link
                                      case_id=case_id, task_id=task_id, created_at=now))
             sent += 1
         if user.email and wants(user, kind, "email"):
-            session.add(OutboxMessage(to_address=user.email, subject=(subject or message)[:200],
-                                      body=f"{message}\n\n{link}\n", status="pending", attempts=0,
-                                      next_attempt_at=now, created_at=now))
+            mail_subject, body = mail_text(kind, link, user.locale or default_locale)
+            session.add(OutboxMessage(to_address=user.email, subject=mail_subject[:200], body=body,
+                                      status="pending", attempts=0, next_attempt_at=now, created_at=now))
     return sent
 
 

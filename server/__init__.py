@@ -111,6 +111,14 @@ def _install_guards(app: Flask) -> None:
     from server.web import current_user_or_none
 
     max_id = 2**63 - 1
+    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if hops > 0:
+        # Behind N reverse proxies (nginx terminating TLS): take the client address and scheme from their
+        # X-Forwarded-* headers, so the audit log records who connected and HSTS/secure checks see HTTPS.
+        # Never set this without a proxy in front: clients could then forge their address.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
     def rule_for(endpoint: str) -> permissions.Permission | None:
         view = app.view_functions.get(endpoint)

@@ -97,7 +97,7 @@ def error_response(status: int, code: str, message: str, details: list[dict[str,
 
 
 def register_error_handlers(app: Flask) -> None:
-    from sqlalchemy.exc import DBAPIError, OperationalError
+    from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError) -> Response:
@@ -126,6 +126,17 @@ def register_error_handlers(app: Flask) -> None:
             if key.lower() in ("retry-after", "www-authenticate", "allow"):
                 resp.headers[key] = value
         return resp
+
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(DataError)
+    def _out_of_range(exc: Exception) -> Response:
+        # A value from the request that the database (or date arithmetic) cannot hold, e.g. page=10**30:
+        # bad input, not an outage. Services should bound their inputs; this keeps a miss from being a 5xx.
+        app.logger.warning("value out of range: %s", exc)
+        from server.extensions import db
+
+        db.session.rollback()
+        return error_response(400, "out_of_range", gettext("A number or date in the request is out of range."))
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(DBAPIError)

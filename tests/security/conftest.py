@@ -9,8 +9,11 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def attachment_dir(app: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """Attachments go to a per-test folder, never the instance folder of the checkout."""
+def attachment_dir(request: pytest.FixtureRequest, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Attachments go to a per-test folder, never the instance folder of the checkout (tests without the
+    app, such as the sandbox probes, do not start it for this)."""
     root = tmp_path / "attachments"
-    monkeypatch.setitem(app.config, "ATTACHMENT_DIR", str(root))
+    if "app" in request.fixturenames:
+        app = request.getfixturevalue("app")
+        monkeypatch.setitem(app.config, "ATTACHMENT_DIR", str(root))
     yield root

@@ -161,6 +161,11 @@ def test_an_english_admin_translation_wins_over_the_catalog(web, client, app):
         assert service.translate_content(db.session, "en", "Teks tanpa terjemahan") == "Teks tanpa terjemahan"
     row_id = int(re.search(r'data-id="(\d+)"', _text(client.get("/admin/translations/?locale=en"))).group(1))
     token = csrf_from(client.get("/admin/translations/").get_data(as_text=True))
+    resp = client.post("/admin/translations/", data={"csrf_token": token, "id": row_id,
+                                                     "text": "Write down the consultation"})
+    assert resp.status_code == 302
+    with app.app_context():
+        assert service.translate_content(db.session, "en", "Catat konsultasi") == "Write down the consultation"
     assert client.post(f"/admin/translations/{row_id}/delete", data={"csrf_token": token}).status_code == 302
     with app.app_context():
         assert service.translate_content(db.session, "en", "Catat konsultasi") == "Record the consultation"

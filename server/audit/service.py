@@ -42,13 +42,6 @@ def record(session: Session, *, action: str, actor: Any = None, now: datetime, o
     })
 
 
-def record_export(session: Session, *, actor: Any, now: datetime, kind: str, filters: dict[str, Any],
-                  rows: int, ip: str = "") -> None:
-    """Audit an export of case data (CSV, XLSX, SIMFONI): who, when, which filters and how many rows."""
-    record(session, action="export", actor=actor, now=now, object_type="export", object_id=kind, ip=ip,
-           details={"filters": filters, "rows": rows})
-
-
 def entry_hash(prev_hash: str, fields: dict[str, Any]) -> str:
     """The hash of one entry: SHA-256 over the previous hash and the entry's canonical JSON."""
     payload = {

@@ -65,7 +65,8 @@ def open_task(session: Any, case_id: int, bpmn_id: str) -> Any:
                                               Task.status == "open")).scalar_one_or_none()
 
 
-def start(app: Any, *, consent: tuple[str, ...] | None = ("polisi",), by: str = "pendamping") -> Started:
+def start(app: Any, *, consent: tuple[str, ...] | None = ("polisi",), by: str = "pendamping",
+          victim: str = VICTIM) -> Started:
     """A case of the test workflow with the victim's identity in its data; consent recorded unless None."""
     from server.cases import service as cases
     from server.db import unit_of_work
@@ -75,7 +76,7 @@ def start(app: Any, *, consent: tuple[str, ...] | None = ("polisi",), by: str = 
     with app.app_context(), unit_of_work() as session:
         worker = user(session, by)
         started = cases.start_case(session, workflow_key=KEY, user=worker, now=T0, data={
-            "nama_korban": VICTIM, "telepon_korban": PHONE, "kronologi": STORY, "usia_korban": 31})
+            "nama_korban": victim, "telepon_korban": PHONE, "kronologi": STORY, "usia_korban": 31})
         if consent is not None:
             tasks.complete(session, task_id=started.new_tasks[0].id, user=worker, now=T0, data=consent_form(*consent))
         return Started(started.case.id, started.case.reference)
@@ -129,3 +130,8 @@ def make_partner(app: Any, *, username: str, code: str, email: str | None = None
         auth_service.create_user(session, username=username, password="sinergi-demo", now=T0,  # noqa: S106
                                  groups=["mitra"], email=email)
         assert agencies.link_user(session, username=username, code=code)
+
+
+def english(web: Any) -> None:
+    """Switch the logged-in browser to English (Indonesian is the default), to read the page's text."""
+    assert web.post_form("/notifications", "/language", {"locale": "en"}).status_code == 302

@@ -121,7 +121,7 @@ def layanan(**over: Any) -> dict[str, Any]:
 def rujukan(ke: str = "rsud", jenis: str = "kesehatan", **over: Any) -> dict[str, Any]:
     return _merge({"ke_lembaga": ke, "nama_lembaga": f"{ke.upper()} (fiktif)", "layanan_diminta": jenis,
                    "tgl_kirim": wib(T0 + timedelta(days=4)), "dokumen_dikirim": ["surat_rujukan", "ringkasan_kasus"],
-                   "persetujuan_berbagi_ok": True,
+                   "bagikan_identitas": False,
                    "ringkasan_rujukan": "Korban sudah diasesmen; butuh layanan lanjutan sesuai rencana."}, over)
 
 

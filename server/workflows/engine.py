@@ -243,19 +243,17 @@ def _collect_metadata(root: Any, process_id: str) -> tuple[
     return expressions, names, types, flows, messages
 
 
+def _task_info(ts: Any) -> dict[str, Any]:
+    """What the server needs to know of a human task spec (form, lane, properties)."""
+    props = dict((getattr(ts, "extensions", None) or {}).get("properties", {}) or {})
+    return {"bpmn_id": ts.bpmn_id, "name": ts.bpmn_name or ts.bpmn_id, "lane": ts.lane,
+            "form_file": props.get("formJsonSchemaFilename"), "ui_form_file": props.get("formUiSchemaFilename"),
+            "documentation": getattr(ts, "documentation", None), "properties": props}
+
+
 def _user_tasks(spec: Any, subprocess_specs: dict[str, Any]) -> list[UserTaskInfo]:
-    found: list[UserTaskInfo] = []
-    for proc in [spec, *subprocess_specs.values()]:
-        for ts in proc.task_specs.values():
-            if not getattr(ts, "manual", False):
-                continue
-            props = dict((getattr(ts, "extensions", None) or {}).get("properties", {}) or {})
-            found.append(UserTaskInfo(
-                bpmn_id=ts.bpmn_id, name=ts.bpmn_name or ts.bpmn_id, lane=ts.lane,
-                form_file=props.get("formJsonSchemaFilename"), ui_form_file=props.get("formUiSchemaFilename"),
-                documentation=getattr(ts, "documentation", None), properties=props,
-            ))
-    return found
+    return [UserTaskInfo(**_task_info(ts)) for proc in [spec, *subprocess_specs.values()]
+            for ts in proc.task_specs.values() if getattr(ts, "manual", False)]
 
 
 def parse_definition(xml: bytes, *, max_bytes: int = 2 * 1024 * 1024, max_elements: int = 20000,
@@ -384,15 +382,10 @@ _serializer = _build_serializer()
 
 
 @dataclass(frozen=True)
-class HumanTask:
+class HumanTask(UserTaskInfo):
+    """A READY human task of an instance: its spec's information plus the task's id."""
+
     id: str
-    bpmn_id: str
-    name: str
-    lane: str | None
-    form_file: str | None
-    ui_form_file: str | None
-    documentation: str | None
-    properties: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -429,13 +422,7 @@ class Instance:
         return [self._human(t) for t in tasks]
 
     def _human(self, task: Any) -> HumanTask:
-        spec = task.task_spec
-        props = dict((getattr(spec, "extensions", None) or {}).get("properties", {}) or {})
-        return HumanTask(
-            id=str(task.id), bpmn_id=spec.bpmn_id, name=spec.bpmn_name or spec.bpmn_id, lane=spec.lane,
-            form_file=props.get("formJsonSchemaFilename"), ui_form_file=props.get("formUiSchemaFilename"),
-            documentation=getattr(spec, "documentation", None), properties=props,
-        )
+        return HumanTask(id=str(task.id), **_task_info(task.task_spec))
 
     def task_data(self, task_id: str) -> dict[str, Any]:
         task = self.workflow.get_task_from_id(UUID(task_id))

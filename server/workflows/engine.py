@@ -232,8 +232,8 @@ def _collect_metadata(root: Any, process_id: str) -> tuple[
             elif local in ("loopCondition", "completionCondition"):
                 owner = el.getparent().getparent()
                 expressions.append(ExpressionInfo(owner.get("id"), "loop", _text(el)))
-        for el in proc.iter("{%s}preScript" % SPIFF_NS, "{%s}postScript" % SPIFF_NS,
-                            "{%s}messagePayload" % SPIFF_NS):
+        for el in proc.iter(f"{{{SPIFF_NS}}}preScript", f"{{{SPIFF_NS}}}postScript",
+                            f"{{{SPIFF_NS}}}messagePayload"):
             owner = el
             while owner is not None and not owner.get("id"):
                 owner = owner.getparent()

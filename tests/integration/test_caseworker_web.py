@@ -40,7 +40,7 @@ def test_caseworker_completes_a_case_end_to_end(web, client):
     resp = web.post_form("/cases/new", "/cases/new", {"workflow": "konsultasi"})
     assert resp.status_code == 302
     task_url = resp.headers["Location"]
-    task_id = _task_id_from(task_url)
+    assert _task_id_from(task_url)
 
     page = client.get(task_url).get_data(as_text=True)
     assert "Catat konsultasi" in page

@@ -37,30 +37,32 @@ CATEGORIES: dict[str, tuple[Any, tuple[str, ...], dict[str, Any]]] = {
     "jenis_kelamin_korban": (_l("Victim's sex"), ("jenis_kelamin_korban", "korban.jenis_kelamin"), {
         "perempuan": _l("Female"), "laki_laki": _l("Male")}),
     "kelompok_usia": (_l("Victim's age group"), (), {}),
-    "pendidikan_korban": (_l("Victim's education"), ("pendidikan_korban", "korban.pendidikan"), {
+    "pendidikan_korban": (_l("Victim's education"), ("pendidikan", "pendidikan_korban", "korban.pendidikan"), {
         "belum_sekolah": _l("Not yet in school"), "tk_paud": _l("Kindergarten"), "sd": _l("Primary (SD)"),
         "sltp": _l("Junior secondary (SLTP)"), "slta": _l("Senior secondary (SLTA)"),
         "perguruan_tinggi": _l("Higher education"), "tidak_sekolah": _l("No schooling"),
         "putus_sekolah": _l("Dropped out")}),
-    "pekerjaan_korban": (_l("Victim's occupation"), ("pekerjaan_korban", "korban.pekerjaan"), {
+    "pekerjaan_korban": (_l("Victim's occupation"), ("pekerjaan", "pekerjaan_korban", "korban.pekerjaan"), {
         "pelajar": _l("Student"), "ibu_rumah_tangga": _l("Homemaker"), "tidak_bekerja": _l("Not working"),
         "pegawai_swasta_buruh": _l("Private employee / labourer"), "pns_tni_polri": _l("Civil servant / military / police"),
         "pedagang_petani_nelayan": _l("Trader / farmer / fisher"), "wiraswasta": _l("Self-employed"),
         "lainnya": _l("Other")}),
-    "hubungan_pelaku": (_l("Relationship of the perpetrator"), ("hubungan_pelaku", "pelaku.hubungan"), {
+    "hubungan_pelaku": (_l("Relationship of the perpetrator"), ("pelaku[].hubungan", "hubungan_pelaku"), {
         "orang_tua": _l("Parent"), "orang_tua_tiri_angkat": _l("Step- or adoptive parent"),
         "keluarga_saudara": _l("Family / relative"), "suami_istri": _l("Spouse"), "pacar_teman": _l("Partner / friend"),
         "tetangga": _l("Neighbour"), "guru": _l("Teacher"), "majikan": _l("Employer"), "rekan_kerja": _l("Co-worker"),
         "tidak_dikenal": _l("Unknown person"), "lainnya": _l("Other")}),
-    "kewarganegaraan_korban": (_l("Victim's nationality"), ("kewarganegaraan_korban", "korban.kewarganegaraan"), {
+    "kewarganegaraan_korban": (_l("Victim's nationality"), ("kewarganegaraan", "kewarganegaraan_korban", "korban.kewarganegaraan"), {
         "WNI": _l("Indonesian (WNI)"), "WNA": _l("Foreign (WNA)")}),
     "kecamatan": (_l("District (kecamatan)"), ("kecamatan", "korban.alamat.kecamatan", "korban.kecamatan"), {}),
-    "jenis_layanan": (_l("Services"), ("jenis_layanan", "layanan", "rekomendasi_layanan"), {
+    "jenis_layanan": (_l("Services"), ("layanan[].jenis_layanan", "rekomendasi_layanan", "jenis_layanan"), {
         "pengaduan": _l("Complaint"), "kesehatan": _l("Health"), "psikologis": _l("Psychological"),
         "bantuan_hukum": _l("Legal aid"), "penegakan_hukum": _l("Law enforcement"),
         "rehabilitasi_sosial": _l("Social rehabilitation"), "reintegrasi_sosial": _l("Social reintegration"),
         "pemulangan": _l("Repatriation"), "pendampingan_tokoh_agama": _l("Religious counselling"),
-        "penampungan_sementara": _l("Temporary shelter"), "mediasi": _l("Mediation")}),
+        "penampungan_sementara": _l("Temporary shelter"), "mediasi": _l("Mediation"),
+        "pemberdayaan_ekonomi": _l("Economic empowerment"), "dokumen_kependudukan": _l("Civil documents"),
+        "pendidikan": _l("Education")}),
 }
 
 #: Age bands commonly used in SIMFONI tables ([U] in domain.md).
@@ -74,12 +76,15 @@ IDENTIFYING = {
     "alamat_korban": ("alamat_korban", "korban.alamat.jalan", "korban.alamat_lengkap"),
     "telepon_korban": ("telepon_korban", "korban.telepon"),
     "nama_pelapor": ("nama_pelapor", "pelapor.nama"),
+    "kontak_pelapor": ("kontak_pelapor", "pelapor.kontak"),
+    "tgl_lahir_korban": ("tgl_lahir_korban", "korban.tgl_lahir"),
 }
 
 
 IDENTIFYING_LABELS = {
     "nama_korban": _l("Victim's name"), "nik_korban": _l("Victim's NIK"), "alamat_korban": _l("Victim's address"),
     "telepon_korban": _l("Victim's phone"), "nama_pelapor": _l("Reporter's name"),
+    "kontak_pelapor": _l("Reporter's contact"), "tgl_lahir_korban": _l("Victim's date of birth"),
 }
 
 
@@ -108,8 +113,17 @@ def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def pick(flat: Mapping[str, Any], keys: tuple[str, ...]) -> Any:
+    """The first of ``keys`` that has a value; ``list[].field`` gathers ``field`` from every item (all
+    perpetrators, all planned services) without repeats."""
     for key in keys:
-        value = flat.get(key)
+        if "[]." in key:
+            name, field = key.split("[].", 1)
+            items = flat.get(name)
+            value: Any = list(dict.fromkeys(
+                str(item[field]) for item in items if isinstance(item, Mapping) and item.get(field) not in (None, "")
+            )) if isinstance(items, list) else None
+        else:
+            value = flat.get(key)
         if value not in (None, "", []):
             return value
     return None

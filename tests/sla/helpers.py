@@ -100,7 +100,7 @@ class Office:
 
         def make(role: str, name: str) -> User:
             u = User(username=f"{name}_{tag}", full_name=f"{name.title()} {tag}", password_hash=template.password_hash,
-                     created_at=now, unit_id=unit.id, notify_prefs={})
+                     created_at=now, unit_id=unit.id, notify_prefs={}, locale="en")
             u.groups = [auth_service.ensure_group(session, role)]
             session.add(u)
             session.flush()
@@ -112,3 +112,13 @@ class Office:
         self.pendamping2 = make("pendamping", "pendamping2")
         self.data = make("pengelola_data", "data")
         self.profesional = make("profesional", "profesional")
+
+
+def record_submission(session: Any, result: Any, data: dict[str, Any], by: User) -> None:
+    """Store form answers for a case's first task as a submission would (what reports read)."""
+    from server.cases.models import Submission
+
+    task = result.new_tasks[0]
+    session.add(Submission(case_id=result.case.id, task_id=task.id, form_version_id=None, data=data,
+                           submitted_by_id=by.id, submitted_at=result.case.created_at))
+    session.flush()

@@ -55,12 +55,28 @@ def inbox() -> Any:
     sla_state = request.args.get("sla") or None
     status = request.args.get("status", "open")
     page = request.args.get("page", 1, type=int) or 1
+    due = request.args.get("due", "")
+    now = clock.utcnow()
     with unit_of_work() as session:
         tasks, total = service.inbox(session, user=_user(), scope=scope, status=status, sort=sort,
-                                     sla_state=sla_state, page=page, per_page=25)
+                                     sla_state=sla_state, page=page, per_page=25, now=now,
+                                     due_before=_due_before(due, now))
     pages = max(1, (total + 24) // 25)
     return render_template("tasks/inbox.html", tasks=tasks, total=total, page=page, pages=pages, scope=scope,
-                           sort=sort, sla=sla_state or "", status=status, now=clock.utcnow())
+                           sort=sort, sla=sla_state or "", status=status, due=due, now=now)
+
+
+def _due_before(due: str, now: Any) -> Any:
+    """The inbox's due-date filter: overdue, due by the end of today, or within a week (office days)."""
+    from datetime import datetime, time, timedelta
+
+    from server.sla import service as sla_service
+
+    today = now.astimezone(sla_service.office_zone()).date()
+    ends = {"overdue": now,
+            "today": datetime.combine(today + timedelta(days=1), time(0), sla_service.office_zone()),
+            "week": datetime.combine(today + timedelta(days=8), time(0), sla_service.office_zone())}
+    return ends.get(due)
 
 
 def _render_task(task: Any, version: Any, data: dict[str, Any], errors: list[dict[str, Any]],

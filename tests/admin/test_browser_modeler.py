@@ -88,3 +88,33 @@ def test_rename_a_task_in_the_modeler_then_a_new_case_shows_the_new_name(live_se
     worker.click("form button.primary")
     worker.wait_for_load_state()
     assert worker.inner_text("h1").startswith("Catat konsultasi awal")
+
+
+def test_properties_panel_edits_what_sinergi_reads_and_check_highlights_problems(live_server: str,
+                                                                                 browser: Any) -> None:
+    page = browser.new_context().new_page()
+    _login(page, live_server, "admin")
+    page.goto(live_server + "/admin/workflows/konsultasi/modeler")
+    page.wait_for_selector("#modeler-canvas[data-ready=true]")
+
+    page.click('[data-element-id="tinjau_konsultasi"]')
+    page.select_option("#prop-form", "konsultasi_tindak_lanjut.schema.json")
+    page.fill("#prop-slaDuration", "P2D")
+    page.press("#prop-slaDuration", "Tab")
+    page.fill("#prop-slaBasis", "SOP uji")
+    page.press("#prop-slaBasis", "Tab")
+    lane = page.locator('[data-element-id="Lane_kepala"]').bounding_box()
+    page.mouse.click(lane["x"] + lane["width"] - 30, lane["y"] + lane["height"] - 15)  # empty part of the lane
+    page.select_option("#prop-lane-group", "pendamping")
+    xml = page.evaluate("window.sinergiModeler.saveXML().then(r => r.xml)")
+    assert 'value="konsultasi_tindak_lanjut.schema.json"' in xml
+    assert 'name="slaDuration" value="P2D"' in xml and 'name="slaBasis" value="SOP uji"' in xml
+    assert 'id="Lane_kepala" name="pendamping"' in xml
+    assert 'name="formUiSchemaFilename" value="konsultasi_catatan.uischema.json"' in xml  # other tasks untouched
+
+    page.click('[data-element-id="catat_konsultasi"]')
+    page.select_option("#prop-form", "")
+    page.click("#modeler-validate")
+    page.wait_for_selector("#modeler-problems:not([hidden])")
+    assert "catat_konsultasi" in page.inner_text("#modeler-problems")
+    assert page.locator('[data-element-id="catat_konsultasi"].sinergi-problem').count() == 1

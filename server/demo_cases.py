@@ -374,6 +374,35 @@ class _Office:
             cases_service.save_instance(self.session, case=case, instance=instance, now=at)
             cases_service.handle_thrown(self.session, case=case, instance=instance, user=None, now=at)
 
+    def answer_referral(self, case: Case, s: Story, memo: dict[str, Any], at: datetime) -> bool:
+        """Answer the open referral through the referrals domain (which delivers ``jawaban_rujukan``)."""
+        try:
+            from server.referrals import service as referrals
+            from server.referrals.models import Referral
+            from server.referrals.states import ReferralStatus
+        except ImportError:
+            return False
+        referral = self.session.execute(
+            select(Referral).where(Referral.case_id == case.id, Referral.awaiting_answer.is_(True))
+            .order_by(Referral.id.desc())).scalars().first()
+        if referral is None:
+            return False
+        mitra = self.users["mitra"]
+        user = mitra if mitra.partner_id is not None and mitra.partner_id == referral.agency_id \
+            else self.users["pendamping"]  # answered by phone, recorded by the caseworker
+        rejected = s.reject_first and not memo.get("_rejected")
+        memo["_rejected"] = memo.get("_rejected") or rejected
+        if rejected:
+            referrals.answer(self.session, referral_id=referral.id, status=ReferralStatus.REJECTED, user=user, now=at,
+                             reason="Kuota layanan bulan ini penuh; mohon rujuk ke lembaga lain.",
+                             officer="Petugas mitra (fiktif)")
+        else:
+            status = ReferralStatus.DONE if s.target == CLOSED else ReferralStatus.ACCEPTED
+            referrals.answer(self.session, referral_id=referral.id, status=status, user=user, now=at,
+                             note="Layanan diberikan." if status == ReferralStatus.DONE else "Diterima.",
+                             officer="Petugas mitra (fiktif)")
+        return True
+
     def drive(self, s: Story) -> Case:
         started = cases_service.start_case(self.session, workflow_key=s.workflow, user=self.users["intake"],
                                            now=s.start)
@@ -396,6 +425,9 @@ class _Office:
                 if not waiting or at > self.now or s.target in waiting:
                     break
                 name = waiting[0]
+                if name == "jawaban_rujukan" and self.answer_referral(case, s, memo, at):
+                    t = at
+                    continue
                 if name == "jawaban_rujukan":
                     rejected = s.reject_first and not memo.get("_rejected")
                     memo["_rejected"] = memo.get("_rejected") or rejected
@@ -503,7 +535,7 @@ def _stories(now: datetime) -> list[Story]:
     ]
     for workflow, profile, days, target, late_tasks in recent:
         add(workflow, profile, ago(days).replace(hour=rng.choice([1, 2, 3, 6])), target=target,
-            late=late_tasks is not None, late_tasks=late_tasks)
+            late=late_tasks is not None, late_tasks=late_tasks, reject_first=(target == "pemantauan"))
     return sorted(stories, key=lambda s: s.start)
 
 

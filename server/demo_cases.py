@@ -98,6 +98,10 @@ def _registration(s: Story, at: datetime) -> dict[str, Any]:
                     kronologi="Korban dipukul dan dimaki suami dalam pertengkaran soal nafkah; ada memar.",
                     pelaku=[{"hubungan": "suami_istri", "usia_pelaku": s.age + 4, "jenis_kelamin_pelaku": "laki_laki",
                              "pelaku_anak": False}], kebutuhan_mendesak=["keamanan", "psikologis"])
+        if s.rng.random() < 0.5:
+            base["anak_terdampak"] = [{"usia_anak": s.rng.randint(2, 12), "jenis_kelamin_anak": s.rng.choice(
+                ["perempuan", "laki_laki"]), "hubungan_dengan_korban": "anak_kandung",
+                "ikut_mengalami_kekerasan": False, "menyaksikan_kekerasan": True}]
     elif s.profile == "seksual":
         base.update(pendidikan="perguruan_tinggi", pekerjaan="pegawai_swasta_buruh", status_perkawinan="belum_kawin",
                     tempat_kejadian="fasilitas_umum", jenis_kekerasan=["seksual"],

@@ -26,6 +26,9 @@ def pengaduan(**over: Any) -> dict[str, Any]:
         "kronologi": "Korban dipukul suami setelah bertengkar soal nafkah; memar di lengan kiri.",
         "pelaku": [{"nama_pelaku": "A (fiktif)", "usia_pelaku": 33, "jenis_kelamin_pelaku": "laki_laki",
                     "hubungan": "suami_istri", "pelaku_anak": False}],
+        "anak_terdampak": [{"nama_anak": "R (fiktif)", "usia_anak": 6, "jenis_kelamin_anak": "laki_laki",
+                            "hubungan_dengan_korban": "anak_kandung", "ikut_mengalami_kekerasan": False,
+                            "menyaksikan_kekerasan": True}],
         "kebutuhan_mendesak": ["keamanan", "psikologis"],
     }, over)
 
@@ -39,7 +42,7 @@ def pengaduan_seksual(incident: datetime, **over: Any) -> dict[str, Any]:
         "kronologi": "Korban diperkosa kenalan setelah diantar pulang dari tempat kerja.",
         "pelaku": [{"usia_pelaku": 27, "jenis_kelamin_pelaku": "laki_laki", "hubungan": "pacar_teman",
                     "pelaku_anak": False}],
-        "kebutuhan_mendesak": ["medis", "psikologis", "hukum"], **over})
+        "kebutuhan_mendesak": ["medis", "psikologis", "hukum"], "anak_terdampak": None, **over})
 
 
 def identifikasi(**over: Any) -> dict[str, Any]:
@@ -199,7 +202,7 @@ def pengaduan_tppo(**over: Any) -> dict[str, Any]:
         "kronologi": "Direkrut sebagai pekerja restoran di Malaysia; paspor ditahan dan gaji tidak dibayar.",
         "pelaku": [{"nama_pelaku": "Agen P (fiktif)", "jenis_kelamin_pelaku": "laki_laki", "hubungan": "majikan",
                     "pelaku_anak": False}],
-        "kebutuhan_mendesak": ["tempat_tinggal", "psikologis"], **over})
+        "kebutuhan_mendesak": ["tempat_tinggal", "psikologis"], "anak_terdampak": None, **over})
 
 
 def identifikasi_tppo(**over: Any) -> dict[str, Any]:

@@ -130,6 +130,8 @@ def test_child_victim_high_risk_shelter_and_mediation_refused(persist):
     registration = D.pengaduan(
         nama_korban="Putri Amelia (fiktif)", usia_korban=13, pendidikan="sltp", pekerjaan="pelajar",
         status_perkawinan="belum_kawin", hubungan_pelapor="guru", jenis_kekerasan=["fisik", "psikis"],
+        anak_terdampak=[{"usia_anak": 9, "jenis_kelamin_anak": "laki_laki", "hubungan_dengan_korban": "saudara",
+                         "ikut_mengalami_kekerasan": True, "menyaksikan_kekerasan": True}],
         kronologi="Guru melihat luka lebam; korban dipukul ayah tiri berulang kali.",
         pelaku=[{"usia_pelaku": 41, "jenis_kelamin_pelaku": "laki_laki", "hubungan": "orang_tua_tiri_angkat",
                  "pelaku_anak": False}])

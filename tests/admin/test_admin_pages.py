@@ -164,3 +164,27 @@ def test_admins_do_not_see_case_data(web: Any, api: Any) -> None:
     plan = api("admin").get("/api/v1/admin/workflows/konsultasi/migrations?target=1").get_json()
     assert all(set(item) <= {"case_id", "reference", "from_number", "to_number", "can_move", "reasons", "timers",
                              "reset", "moved"} for item in plan["cases"])
+
+
+def test_xml_upload_and_download_on_the_workflow_pages(web: Any) -> None:
+    import io
+
+    from tests.admin import bpmn
+
+    web.login("admin")
+    key = "unggah_" + uuid.uuid4().hex[:6]
+    good = bpmn.linear([("isi", "Isi")], process_id=key)
+    resp = web.post_form("/admin/workflows/", "/admin/workflows/upload",
+                         {"file": (io.BytesIO(good), f"{key}.bpmn"), "comment": "dari berkas"})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/admin/workflows/{key}/1/")
+    bad = bpmn.linear([("isi", "Isi")], process_id=key, forms={"isi": "tidak_ada.schema.json"})
+    page = f"/admin/workflows/{key}/"
+    resp = web.post_form(page, f"/admin/workflows/{key}/upload", {"file": (io.BytesIO(bad), "x.bpmn")})
+    assert resp.status_code == 422
+    assert 'data-element-id="isi" data-code="form_unknown"' in resp.get_data(as_text=True)
+    download = web.client.get(f"/admin/workflows/{key}/1/bpmn?download=1")
+    assert download.data == good and "attachment" in download.headers["Content-Disposition"]
+    saved = web.client.post(f"/admin/workflows/{key}/save?comment=modeler", data=bad,
+                            headers={"X-CSRFToken": csrf_from(web.client.get(page).get_data(as_text=True)),
+                                     "Content-Type": "application/xml", "Accept": "application/json"})
+    assert saved.status_code == 422 and saved.get_json()["details"][0]["element_id"] == "isi"

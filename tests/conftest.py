@@ -119,21 +119,31 @@ def session(app: Any) -> Iterator[Any]:
     """Everything a test does runs in one outer transaction that is rolled back afterwards,
     including the commits made by the code under test (they become savepoints).
 
+    Flask-SQLAlchemy's ``Session.get_bind`` picks the app's engine for every mapped table and ignores a
+    ``bind`` given to the session, so the app's engine is swapped for one connection whose transaction
+    is rolled back at the end. On SQLite an explicit BEGIN is needed too: pysqlite sends none before a
+    SAVEPOINT, and releasing a savepoint opened outside a transaction would commit it.
+
     No app context stays pushed: each request pushes its own, as in production (a shared one would
     leak ``g`` between requests). Tests that call services directly use ``with app.app_context():``.
     """
     with app.app_context():
-        connection = db.engine.connect()
+        engines = db.engines
+        engine = engines[None]
+        connection = engine.connect()
     outer = connection.begin()
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN")
+    engines[None] = connection
     original = db.session
-    db.session = db._make_scoped_session({"bind": connection, "join_transaction_mode": "create_savepoint",
-                                          "expire_on_commit": False})
+    db.session = db._make_scoped_session({"join_transaction_mode": "create_savepoint", "expire_on_commit": False})
     try:
         yield db.session
     finally:
         with app.app_context():
             db.session.remove()
         db.session = original
+        engines[None] = engine
         outer.rollback()
         connection.close()
 

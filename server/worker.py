@@ -109,14 +109,15 @@ def fire_next_due(*, now: datetime) -> tuple[int | None, bool]:
     claimed: int | None = None
     try:
         with unit_of_work() as session:
-            claimed = session.execute(
-                _due(now).order_by(Case.next_timer_at, Case.id).limit(1).with_for_update(skip_locked=True)
+            case = session.execute(
+                select(Case).where(Case.status == "open", Case.next_timer_at <= now)
+                .order_by(Case.next_timer_at, Case.id).limit(1)
+                .with_for_update(skip_locked=True, of=Case).execution_options(populate_existing=True)
             ).scalar_one_or_none()
-            if claimed is None:
+            if case is None:
                 return None, True
-            case = session.get(Case, claimed, populate_existing=True)
-            if _still_due(case, now):
-                assert case is not None
+            claimed = case.id
+            if _still_due(case, now):  # re-checked on the locked row
                 _fire(session, case, now)
     except Exception:  # one broken case must not stop the others
         if claimed is None:

@@ -108,16 +108,20 @@ def _legal(properties: dict[str, str]) -> policy_mod.SlaPolicy | None:
 
 
 def policy_for(session: Session, *, workflow_key: str, bpmn_id: str, properties: dict[str, str],
-               timer_durations: dict[str, str] | None = None) -> EffectivePolicy | None:
-    """An admin override wins; then a legal policy key, the task's ``sla*`` properties, a boundary timer."""
+               timer_durations: dict[str, str] | None = None,
+               overrides: dict[str, SlaPolicy] | None = None) -> EffectivePolicy | None:
+    """An admin override wins; then a legal policy key, the task's ``sla*`` properties, a boundary timer.
+
+    ``overrides`` (bpmn_id → row) saves the lookup when the caller already has the workflow's overrides.
+    """
     legal = _legal(properties)
     legal_fields: dict[str, Any] = {}
     if legal is not None:
         legal_fields = {"policy_key": legal.key, "binding": legal.binding.value,
                         "never_suppress": legal.never_suppress}
-    override = session.execute(
-        select(SlaPolicy).where(SlaPolicy.workflow_key == workflow_key, SlaPolicy.bpmn_id == bpmn_id)
-    ).scalar_one_or_none()
+    if overrides is None:
+        overrides = _overrides(session, workflow_key, bpmn_id)
+    override = overrides.get(bpmn_id)
     if override is not None:
         # An office may tighten or relax a deadline, but a legal one stays flagged (never suppressed).
         return EffectivePolicy(override.duration, override.start, override.warn_ratio, override.escalate_to,
@@ -138,6 +142,37 @@ def policy_for(session: Session, *, workflow_key: str, bpmn_id: str, properties:
         return EffectivePolicy(timer, policy_mod.TASK_CREATED, 0.75, properties.get("slaEscalateTo"),
                                properties.get("slaBasis", ""), source="timer")
     return None
+
+
+def _overrides(session: Session, workflow_key: str, bpmn_id: str) -> dict[str, SlaPolicy]:
+    """The admin overrides of one task and of the whole case, in one query."""
+    rows = session.execute(select(SlaPolicy).where(SlaPolicy.workflow_key == workflow_key,
+                                                   SlaPolicy.bpmn_id.in_([bpmn_id, CASE_WIDE]))).scalars()
+    return {row.bpmn_id: row for row in rows}
+
+
+_version_keys: dict[str, str] = {}
+
+
+def _workflow_key(version: Any) -> str:
+    """The workflow key of a version, remembered by content hash (the XML names its process, so the hash
+    determines the key; row ids can be reused after a rollback on SQLite). Saves a query per new task."""
+    key = _version_keys.get(version.content_hash)
+    if key is None:
+        key = version.definition.key
+        if len(_version_keys) > 4096:
+            _version_keys.clear()
+        _version_keys[version.content_hash] = key
+    return key
+
+
+def version_timer_durations(version: Any) -> dict[str, str]:
+    """``boundary_timer_durations`` of a workflow version, reading its XML only on a cache miss."""
+    with _cache_lock:
+        cached = _timer_cache.get(version.content_hash)
+    if cached is not None:
+        return cached
+    return boundary_timer_durations(version.bpmn_xml, version.content_hash)
 
 
 def boundary_timer_durations(xml: str, content_hash: str) -> dict[str, str]:
@@ -210,11 +245,12 @@ def on_task_created(*, session: Session, task: Any, case: Any, properties: dict[
                     data: dict[str, Any], now: datetime) -> None:
     """Give a new task its deadline and first SLA state (and the case its deadline, once)."""
     version = case.workflow_version
-    workflow_key = version.definition.key
-    _ensure_case_sla(session, case=case, workflow_key=workflow_key, now=now)
-    timers = boundary_timer_durations(version.bpmn_xml, version.content_hash)
+    workflow_key = _workflow_key(version)
+    overrides = _overrides(session, workflow_key, task.bpmn_id)
+    if CASE_WIDE in overrides:
+        _ensure_case_sla(session, case=case, row=overrides[CASE_WIDE], now=now)
     policy = policy_for(session, workflow_key=workflow_key, bpmn_id=task.bpmn_id, properties=properties,
-                        timer_durations=timers)
+                        timer_durations=version_timer_durations(version), overrides=overrides)
     if policy is None:
         return
     try:
@@ -383,13 +419,9 @@ def _fold_pause(session: Session, task: Task, now: datetime) -> int:
 # -- case-wide deadlines ----------------------------------------------------------------------------
 
 
-def _ensure_case_sla(session: Session, *, case: Any, workflow_key: str, now: datetime) -> None:
+def _ensure_case_sla(session: Session, *, case: Any, row: SlaPolicy, now: datetime) -> None:
+    """Give the case its deadline from the whole-case policy ``row`` (once: at its first task)."""
     if case.id is None or session.get(CaseSla, case.id) is not None:
-        return
-    row = session.execute(
-        select(SlaPolicy).where(SlaPolicy.workflow_key == workflow_key, SlaPolicy.bpmn_id == CASE_WIDE)
-    ).scalar_one_or_none()
-    if row is None:
         return
     try:
         duration = policy_mod.parse_duration(row.duration)

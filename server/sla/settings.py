@@ -50,7 +50,7 @@ def task_rules(session: Session) -> list[TaskRule]:
         if version is None:
             continue
         parsed = workflows_service.parsed(version)
-        timers = sla_service.boundary_timer_durations(version.bpmn_xml, version.content_hash)
+        timers = sla_service.version_timer_durations(version)
         rules.append(TaskRule(definition.key, sla_service.CASE_WIDE, "", "",
                               overrides.pop((definition.key, sla_service.CASE_WIDE), None)))
         for task in parsed.user_tasks:

@@ -96,11 +96,25 @@ def error_response(status: int, code: str, message: str, details: list[dict[str,
     return Response(html, status=status, mimetype="text/html")
 
 
+def _write_refusals(app: Flask) -> None:
+    """Refused reads are audited even though the request's transaction rolled back."""
+    from server.audit import service as audit
+    from server.extensions import db
+
+    try:
+        audit.write_carried(db.session())
+    except Exception:  # noqa: BLE001 - the refusal itself must still be answered
+        app.logger.exception("could not write the audit entry of a refused access")
+        db.session.rollback()
+
+
 def register_error_handlers(app: Flask) -> None:
     from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError) -> Response:
+        if exc.status in (403, 404):
+            _write_refusals(app)
         return error_response(exc.status, exc.code, exc.message, exc.details)
 
     @app.errorhandler(HTTPException)

@@ -20,6 +20,7 @@ from server.audit.models import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
 _PENDING = "audit_pending"
+_CARRIED = "audit_carried"
 
 
 def record(session: Session, *, action: str, actor: Any = None, now: datetime, object_type: str = "",
@@ -90,7 +91,27 @@ def install() -> None:
 
 
 def _drop_pending(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+    # A refused access ("*_denied") is usually followed by an error that rolls the transaction back; keep
+    # those entries so the error handler can still write them (write_carried).
+    pending = session.info.pop(_PENDING, None) or []
+    refused = [entry for entry in pending if str(entry["action"]).endswith("_denied")]
+    if refused:
+        session.info.setdefault(_CARRIED, []).extend(refused)
+
+
+def write_carried(session: Session) -> int:
+    """Commit the refused-access entries of a transaction that was rolled back; returns how many.
+
+    Called by the HTTP error handler, after the request's unit of work has rolled back, so that attempts to
+    open a case (or file) without access are in the log although the request failed.
+    """
+    carried = session.info.pop(_CARRIED, None)
+    if not carried:
+        return 0
+    session.rollback()  # a clean transaction of its own
+    session.info.setdefault(_PENDING, []).extend(carried)
+    session.commit()
+    return len(carried)
 
 
 @dataclass

@@ -114,3 +114,20 @@ def test_partner_access_only_through_a_registered_referral_rule(app, session):
         finally:
             access.unregister_partner_rule(referred)
         db.session.rollback()
+
+
+def test_refused_case_reads_are_audited_although_the_request_failed(app, session):
+    from server.audit.models import AuditEvent
+
+    seeded = seed_case(app)
+    client, headers = signed_in(app, "intake")
+    client.environ_base["REMOTE_ADDR"] = "10.6.6.6"
+    assert client.get(f"/api/v1/cases/{seeded.case_id}", headers=headers).status_code == 404
+    assert client.get(f"/cases/{seeded.case_id}").status_code == 404
+    with app.app_context():
+        refused = list(db.session.execute(select(AuditEvent).where(
+            AuditEvent.action == "case.read_denied", AuditEvent.case_id == seeded.case_id)).scalars())
+        reads = db.session.execute(select(AuditEvent).where(
+            AuditEvent.action == "case.read", AuditEvent.actor_name == "intake")).first()
+    assert [(e.actor_name, e.ip) for e in refused] == [("intake", "10.6.6.6")] * 2
+    assert reads is None

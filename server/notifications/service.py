@@ -65,7 +65,9 @@ def save_preferences(session: Session, *, user: User, chosen: set[str], now: dat
         from server.errors import NotFoundError
 
         raise NotFoundError()
-    prefs = {f"{kind}.{channel}": f"{kind}.{channel}" in chosen for kind in kinds_for(row) for channel in CHANNELS}
+    # Without an address the e-mail boxes cannot be ticked: keep their default for when one is added.
+    channels = CHANNELS if row.email else ("app",)
+    prefs = {f"{kind}.{channel}": f"{kind}.{channel}" in chosen for kind in kinds_for(row) for channel in channels}
     row.notify_prefs = {**(row.notify_prefs or {}), **prefs}
     audit.record(session, action="notifications.preferences_saved", actor=row, now=now, object_type="user",
                  object_id=row.id, details={"on": sorted(k for k, v in prefs.items() if v)})

@@ -68,6 +68,9 @@ def test_settings_page_shows_the_kinds_of_the_role_and_saves_choices(app, sessio
     with app.app_context(), unit_of_work() as s:
         mitra = h.user(s, "mitra")
         assert notify.wants(mitra, "referral", "app") is False
+        mitra.email = "ppa@polres.example"  # the e-mail choice was not stored: its default applies once set
+        assert notify.wants(mitra, "referral", "email") is True
+        mitra.email = None
     # With the in-app notification switched off, a new referral leaves no row for the partner.
     case = h.start(app)
     h.refer(app, case.case_id)

@@ -13,7 +13,10 @@ from server.db import Base
 
 class AuditEvent(Base):
     __tablename__ = "audit_event"
-    __table_args__ = (Index("ix_audit_event_case_at", "case_id", "at"),)
+    __table_args__ = (
+        Index("ix_audit_event_case_at", "case_id", "at"),
+        Index("ix_audit_event_ip_action_at", "ip", "action", "at"),  # login throttling per client address
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime]
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))

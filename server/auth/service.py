@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from server.audit import service as audit
@@ -24,6 +24,22 @@ class AccountLockedError(AuthenticationError):
     code = "locked"
 
 
+class TooManyAttemptsError(DomainError):
+    """Too many failed logins from one client address (password spraying across accounts)."""
+
+    status = 429
+    code = "too_many_attempts"
+
+
+def _recent_failures_from(session: Session, ip: str, *, since: datetime) -> int:
+    from server.audit.models import AuditEvent
+
+    return int(session.execute(
+        select(func.count()).select_from(AuditEvent)
+        .where(AuditEvent.ip == ip, AuditEvent.action == "login.failed", AuditEvent.at > since)
+    ).scalar_one())
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
@@ -36,10 +52,18 @@ def check_password(user: User, password: str) -> bool:
 
 
 def authenticate(session: Session, *, username: str, password: str, now: datetime, ip: str = "",
-                 max_failures: int = 5, lockout_minutes: int = 15) -> User:
-    """Return the user for valid credentials; count failures and lock the account after too many."""
+                 max_failures: int = 5, lockout_minutes: int = 15, max_failures_per_ip: int = 30) -> User:
+    """Return the user for valid credentials; count failures and lock the account after too many.
+
+    A client address with ``max_failures_per_ip`` failed logins (any accounts) within ``lockout_minutes``
+    is refused without checking the password until the window has passed.
+    """
     from flask_babel import gettext
 
+    if ip and max_failures_per_ip > 0 and _recent_failures_from(
+            session, ip, since=now - timedelta(minutes=lockout_minutes)) >= max_failures_per_ip:
+        audit.record(session, action="login.throttled", now=now, ip=ip, actor_name=username[:64])
+        raise TooManyAttemptsError(gettext("Too many failed logins from this address. Try again later."))
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     if user is None:
         try:

@@ -18,7 +18,7 @@ from server import clock
 from server.auth import service
 from server.auth.permissions import Permission, requires
 from server.db import unit_of_work
-from server.errors import AuthenticationError
+from server.errors import DomainError
 from server.extensions import csrf
 from server.i18n import LOCALE_COOKIE
 from server.web import client_ip, current_user_or_none
@@ -26,7 +26,7 @@ from server.web import client_ip, current_user_or_none
 bp = Blueprint("auth", __name__)
 
 #: Settings this blueprint adds (the environment or the app's config may override them).
-DEFAULTS = {"SESSION_IDLE_MINUTES": 60}
+DEFAULTS = {"SESSION_IDLE_MINUTES": 60, "LOGIN_MAX_FAILURES_PER_IP": 30}
 
 
 @bp.record_once
@@ -79,18 +79,19 @@ def login() -> Any:
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
-        failure: AuthenticationError | None = None
+        failure: DomainError | None = None
         with unit_of_work() as session:  # failed attempts are counted and audited: commit them too
             try:
                 user = service.authenticate(
                     session, username=form.username.data or "", password=form.password.data or "",
                     now=clock.utcnow(), ip=client_ip(), max_failures=current_app.config["LOGIN_MAX_FAILURES"],
-                    lockout_minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"])
-            except AuthenticationError as exc:
+                    lockout_minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"],
+                    max_failures_per_ip=int(current_app.config["LOGIN_MAX_FAILURES_PER_IP"]))
+            except DomainError as exc:  # wrong credentials, locked account, too many attempts
                 failure = exc
         if failure is not None:
             flash(failure.message, "error")
-            status = 401
+            status = failure.status
         else:
             session_mod.clear()  # a fresh session: nothing from before the login carries over
             login_user(user)

@@ -111,3 +111,24 @@ def test_revoke_all_also_ends_web_sessions(app, session):
     assert _inbox(client) == 200
     assert client.post("/api/v1/auth/revoke-all", headers=headers).status_code == 200
     assert _inbox(client) == 401
+
+
+def test_many_failures_from_one_address_are_throttled(app, client, frozen):
+    from server.audit import service as audit
+    from server.db import unit_of_work
+
+    limit = app.config["LOGIN_MAX_FAILURES_PER_IP"]
+    with app.app_context(), unit_of_work() as s:  # a password spray: one guess on each of many accounts
+        for i in range(limit):
+            audit.record(s, action="login.failed", now=frozen.now, ip="198.51.100.7", actor_name=f"user{i}")
+    sprayer = app.test_client()
+    sprayer.environ_base["REMOTE_ADDR"] = "198.51.100.7"
+    resp = _token(sprayer, "kepala")  # even the right password is not checked
+    assert resp.status_code == 429
+    assert resp.get_json()["code"] == "too_many_attempts"
+    from tests.conftest import Web
+
+    assert Web(sprayer).login("kepala").status_code == 429
+    assert _token(client, "kepala").status_code == 201  # other addresses are not affected
+    frozen.advance(minutes=app.config["LOGIN_LOCKOUT_MINUTES"], seconds=1)
+    assert _token(sprayer, "kepala").status_code == 201

@@ -434,26 +434,38 @@ class Instance:
 
     @property
     def data(self) -> dict[str, Any]:
+        """The case's current data: every task's data merged in the order the tasks last changed, so
+        the latest value wins after parallel branches (tree order would let an older branch win)."""
         if self.workflow.is_completed():
             return dict(self.workflow.data)
         merged: dict[str, Any] = {}
-        for task in self.workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.COMPLETED):
+        live = TaskState.READY | TaskState.WAITING | TaskState.COMPLETED
+        tasks = [t for t in self._all_tasks() if t.state & live]
+        for task in sorted(tasks, key=lambda t: t.last_state_change or 0):
             merged.update(task.data)
         return merged
 
+    def _all_tasks(self) -> list[Any]:
+        """Every task of the instance, subprocesses included."""
+        tasks = list(self.workflow.tasks.values())
+        for sub in self.workflow.subprocesses.values():
+            tasks.extend(sub.tasks.values())
+        return tasks
+
     def end_events_reached(self) -> list[str]:
-        """BPMN ids of the end events that completed (for the case's outcome)."""
+        """BPMN ids of the top-level end events that completed (for the case's outcome)."""
         return [t.task_spec.bpmn_id for t in self.workflow.tasks.values()
                 if t.state == TaskState.COMPLETED and type(t.task_spec).__name__ == "EndEvent"]
 
     def completed_bpmn_ids(self) -> set[str]:
-        return {t.task_spec.bpmn_id for t in self.workflow.tasks.values()
+        return {t.task_spec.bpmn_id for t in self._all_tasks()
                 if t.state == TaskState.COMPLETED and t.task_spec.bpmn_id}
 
     def timer_due_times(self) -> list[datetime]:
         due: list[datetime] = []
         for event in self.workflow.waiting_events():
-            if "Timer" in str(event.event_type) and event.value:
+            # DurationTimer-, CycleTimer- and TimeDateEventDefinition (the legal deadlines use timeDate)
+            if ("Timer" in str(event.event_type) or "TimeDate" in str(event.event_type)) and event.value:
                 value = event.value
                 if isinstance(value, dict):
                     value = value.get("next")
@@ -480,7 +492,11 @@ class Instance:
 
     def _collect_events(self) -> None:
         for event in self.workflow.get_events():
-            self.thrown.append(ThrownMessage(event.event_definition.name, event.payload))
+            # Only named events (messages, signals) leave the process; a terminate end event also
+            # surfaces here and carries no name.
+            name = getattr(event.event_definition, "name", None)
+            if name:
+                self.thrown.append(ThrownMessage(name, event.payload))
 
     def run(self, now: datetime) -> None:
         """Run every automatic step that is ready (after start or restore)."""

@@ -173,9 +173,6 @@ def test_times_without_zone_are_office_time_wib():
     assert T0 + timedelta(hours=72) in run.timer_values().values()
 
 
-@pytest.mark.xfail(reason="server.workflows.engine.Instance.timer_due_times() skips TimeDateEventDefinition "
-                          "('Timer' is not in its name), so Case.next_timer_at misses the legal deadlines and the "
-                          "worker never wakes the case for them", strict=False)
 def test_legal_deadlines_reach_the_worker_schedule():
     run = CaseRun("ppa_kasus_kekerasan", persist=False)
     _police(run)

@@ -38,24 +38,38 @@ def _open(title: str, height: float) -> tuple[str, str]:
     return head, "</svg>"
 
 
-def _legend(series: Sequence[tuple[str, str]], y: float) -> str:
-    parts, x = [], 0.0
+CHAR_W = 7.0  # average advance of a 12-unit sans-serif character, generous so text stays inside
+MAX_LABEL = int(WIDTH / CHAR_W) - 1
+
+
+def _short(label: str, room: int = MAX_LABEL) -> str:
+    """Labels do not wrap in SVG: long ones are cut with an ellipsis (the full text is in the table)."""
+    return label if len(label) <= room else label[: room - 1].rstrip() + "…"
+
+
+def _legend_items(series: Sequence[tuple[str, str]]) -> list[tuple[str, str, float, float]]:
+    """(key, label, x, y) of each legend entry, wrapped to the chart's width."""
+    items, x, y = [], 0.0, 0.0
     for key, label in series:
-        parts.append(f'<rect class="c-{escape(key)}" x="{x:.0f}" y="{y:.0f}" width="10" height="10"/>'
-                     f'<text x="{x + 14:.0f}" y="{y + 9:.0f}">{escape(label)}</text>')
-        x += 18 + 7 * len(label)
-        if x > WIDTH - 40:
+        text = _short(label, MAX_LABEL - 3)
+        width = 18 + CHAR_W * len(text)
+        if x and x + width > WIDTH:
             x, y = 0.0, y + 16
-    return "".join(parts)
+        items.append((key, text, x, y))
+        x += width + 6
+    return items
+
+
+def _legend(series: Sequence[tuple[str, str]], top: float) -> str:
+    top += 2  # room for the ascenders of the first line
+    return "".join(f'<rect class="c-{escape(key)}" x="{x:.0f}" y="{top + y:.0f}" width="10" height="10"/>'
+                   f'<text x="{x + 14:.0f}" y="{top + y + 9:.0f}">{escape(text)}</text>'
+                   for key, text, x, y in _legend_items(series))
 
 
 def _legend_height(series: Sequence[tuple[str, str]]) -> float:
-    x, rows = 0.0, 1
-    for _key, label in series:
-        x += 18 + 7 * len(label)
-        if x > WIDTH - 40:
-            x, rows = 0.0, rows + 1
-    return rows * 16 + 6
+    items = _legend_items(series)
+    return (items[-1][3] + 16 if items else 0) + 8
 
 
 def stacked_bars(title: str, rows: Sequence[tuple[str, dict[str, int]]],
@@ -72,7 +86,8 @@ def stacked_bars(title: str, rows: Sequence[tuple[str, dict[str, int]]],
     body = [_legend(series, 0) if legend else ""]
     for i, (label, values) in enumerate(rows):
         y = top + i * step
-        body.append(f'<text x="0" y="{y + LABEL_H - 4:.0f}">{escape(label)}</text>')
+        body.append(f'<text x="0" y="{y + LABEL_H - 4:.0f}">{escape(_short(label))}<title>{escape(label)}</title>'
+                    "</text>")
         x = 0.0
         for key, name in series:
             n = values.get(key, 0)
@@ -144,7 +159,8 @@ def ranges(title: str, rows: Sequence[tuple[str, float | None, float | None, flo
     body = [_legend(series, 0)]
     for i, (label, median, p90, target) in enumerate(rows):
         y = top + i * step
-        body.append(f'<text x="0" y="{y + LABEL_H - 4:.0f}">{escape(label)}</text>')
+        body.append(f'<text x="0" y="{y + LABEL_H - 4:.0f}">{escape(_short(label))}<title>{escape(label)}</title>'
+                    "</text>")
         if p90 is not None:
             body.append(f'<rect class="c-p90" x="0" y="{y + LABEL_H + 4:.0f}" width="{span * p90 / biggest:.1f}" '
                         f'height="{BAR_H - 8}"><title>{escape(labels[1])}: {_fmt(p90)}</title></rect>')

@@ -177,7 +177,12 @@ def parse_xml(xml: bytes, *, max_bytes: int = 2 * 1024 * 1024, max_elements: int
         raise DefinitionInvalidError(
             [Problem(None, "too_large", f"file is larger than {max_bytes} bytes", {"limit": max_bytes})]
         )
-    if b"<!DOCTYPE" in xml.upper() or b"<!ENTITY" in xml.upper():
+    try:
+        # BPMN files are UTF-8; any other encoding could carry a DOCTYPE past the byte check below.
+        text = xml.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DefinitionInvalidError([Problem(None, "encoding", "BPMN files must be UTF-8 encoded")]) from exc
+    if "<!DOCTYPE" in text.upper() or "<!ENTITY" in text.upper():
         raise DefinitionInvalidError(
             [Problem(None, "doctype", "DOCTYPE and ENTITY declarations are not allowed in BPMN files")]
         )
@@ -185,6 +190,10 @@ def parse_xml(xml: bytes, *, max_bytes: int = 2 * 1024 * 1024, max_elements: int
         root = etree.fromstring(xml, parser=_safe_xml_parser())
     except etree.XMLSyntaxError as exc:
         raise DefinitionInvalidError([Problem(None, "xml_syntax", f"XML is not well-formed: {exc}")]) from exc
+    if root.getroottree().docinfo.doctype:
+        raise DefinitionInvalidError(
+            [Problem(None, "doctype", "DOCTYPE and ENTITY declarations are not allowed in BPMN files")]
+        )
     count = sum(1 for _ in root.iter())
     if count > max_elements:
         raise DefinitionInvalidError(

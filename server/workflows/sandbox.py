@@ -311,7 +311,20 @@ def _guarded_getattr(obj: Any, name: str) -> Any:
         if run is not None and run.readonly:
             raise SandboxError(f"expressions cannot modify data ('{kind.__name__}.{name}')")
     wrapper = _WRAPPED.get((kind, name))
-    return functools.partial(wrapper, obj) if wrapper is not None else getattr(obj, name)
+    if wrapper is not None:
+        return functools.partial(wrapper, obj)
+    if kind is str:
+        # Every str method that builds a new string or list (upper, strip, split, ...) is charged
+        # to the run's budget, so copies of a large string cannot pile up unseen.
+        return functools.partial(_charged_call, getattr(obj, name))
+    return getattr(obj, name)
+
+
+def _charged_call(method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    result = method(*args, **kwargs)
+    if isinstance(result, str | list | tuple):
+        _charged(result)
+    return result
 
 
 # --------------------------------------------------------------------------------------------------

@@ -66,9 +66,6 @@ def test_script_escape_attempts_fail_or_stay_harmless(script):
     assert all(isinstance(v, (str, int, float, bool, list, dict, type(None))) for v in context.values()), context
 
 
-@pytest.mark.xfail(strict=True, reason="sandbox: results of str methods (upper, lower, strip, title, ...) are not "
-                   "charged to the per-run budget, so a comprehension of copies of a large string allocates "
-                   "several times RUN_BUDGET before the time limit stops it. Remove this mark once they are.")
 def test_copies_made_by_string_methods_count_against_the_run_budget():
     script = "s = 'ab ' * 330000\ncopies = [s.upper() for i in range(80)]"  # ~80 MB > RUN_BUDGET (64 MB)
     with pytest.raises(sandbox.SandboxLimitError):

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.audit import service as audit
@@ -15,7 +16,7 @@ from server.auth.models import User
 from server.auth.permissions import UNMASKED_ROLES
 from server.cases import access
 from server.cases.models import Case, Submission
-from server.errors import NotFoundError, PermissionDeniedError, ValidationFailedError
+from server.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationFailedError
 from server.forms import service as forms_service
 from server.tasks.models import Task
 from server.workflows import engine as engine_mod
@@ -47,6 +48,23 @@ def _next_reference(session: Session, *, unit_code: str, now: datetime) -> str:
     return f"{prefix}{n:04d}"
 
 
+def _insert_case(session: Session, *, unit_code: str, now: datetime, values: dict[str, Any],
+                 attempts: int = 50) -> Case:
+    """Insert a case under the next free reference of its unit and year. Two offices' staff starting
+    cases at the same moment compute the same number; the loser's insert fails on the unique reference
+    inside a savepoint and it takes the next one (the database, not a lock, decides)."""
+    for _ in range(attempts):
+        case = Case(reference=_next_reference(session, unit_code=unit_code, now=now), **values)
+        try:
+            with session.begin_nested():
+                session.add(case)
+                session.flush()
+        except IntegrityError:
+            continue
+        return case
+    raise ConflictError(code="reference_busy")
+
+
 def start_case(session: Session, *, workflow_key: str, user: User, now: datetime,
                data: dict[str, Any] | None = None, unit_code: str = "PYK", title: str = "") -> StepResult:
     """Start a case on the active version of a workflow."""
@@ -59,13 +77,12 @@ def start_case(session: Session, *, workflow_key: str, user: User, now: datetime
     if bad:
         raise ValidationFailedError(details=[{"field": k, "keyword": "reserved", "message": k} for k in bad])
     unit = auth_service.ensure_unit(session, unit_code, unit_code) if user.unit_id is None else user.unit
-    reference = _next_reference(session, unit_code=unit.code if unit else unit_code, now=now)
     parsed = workflows_service.parsed(version)
-    case = Case(reference=reference, workflow_version_id=version.id, unit_id=unit.id if unit else None,
-                status="open", title=title or parsed.name, created_by_id=user.id, created_at=now,
-                updated_at=now, engine_state="{}", serializer_version=engine_mod.SERIALIZER_VERSION, summary={})
-    session.add(case)
-    session.flush()
+    case = _insert_case(session, unit_code=unit.code if unit else unit_code, now=now, values={
+        "workflow_version_id": version.id, "unit_id": unit.id if unit else None, "status": "open",
+        "title": title or parsed.name, "created_by_id": user.id, "created_at": now, "updated_at": now,
+        "engine_state": "{}", "serializer_version": engine_mod.SERIALIZER_VERSION, "summary": {}})
+    reference = case.reference
     data.update({"case_id": case.id, "case_reference": reference, "started_by": user.username})
     engine = workflows_service.get_engine()
     try:

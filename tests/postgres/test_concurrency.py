@@ -99,3 +99,24 @@ def test_simultaneous_claims_have_one_winner(pg_app):
     assert 409 in results and 200 in results
     task = client.get(f"/api/v1/tasks/{task_id}", headers=headers).get_json()
     assert task["assignee_id"] is not None
+
+
+def test_simultaneous_case_starts_all_get_distinct_references(pg_app):
+    headers = _token(pg_app, "pendamping")
+    n = 8
+    barrier = threading.Barrier(n)
+    results: list[tuple[int, str | None]] = []
+
+    def start() -> None:
+        c = pg_app.test_client()
+        barrier.wait()
+        resp = c.post("/api/v1/cases", json={"workflow": "konsultasi"}, headers=headers)
+        results.append((resp.status_code, (resp.get_json() or {}).get("reference")))
+
+    threads = [threading.Thread(target=start) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert [code for code, _ in results] == [201] * n
+    assert len({ref for _, ref in results}) == n

@@ -15,7 +15,7 @@ import pytest
 
 from server import clock
 from tests.conftest import T0, _fresh_database, make_app, prepare
-from tests.e2e.helpers import CHROMIUM, CHROMIUM_ARGS, DESKTOP, Api, login, why_no_browser
+from tests.e2e.helpers import CHROMIUM, CHROMIUM_ARGS, DESKTOP, Api, drive_until, login, why_no_browser
 
 
 @dataclass
@@ -35,13 +35,20 @@ class Live:
     app: Any
     clock: Clock = field(default_factory=Clock)
 
+    def install_clock(self) -> None:
+        """Make ``server.clock`` (read by the server thread and the services) return our time."""
+        clock.set_clock(lambda: self.clock.now)
+
     def tick(self) -> Any:
         """One pass of the worker (timers, SLA states, mail) at the injected time."""
         from server import worker
 
+        self.install_clock()
         return worker.tick(self.app, self.clock.now)
 
     def api(self, username: str) -> Api:
+        # (module-scoped fixtures run before the per-test clock fixture: install it here too)
+        self.install_clock()
         return Api(self.app, username)
 
 
@@ -71,10 +78,25 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         databases.close()
 
 
+@pytest.fixture(scope="session")
+def scene(live: Live) -> dict[str, Any]:
+    """Cases in the states the pages are checked in (accessibility, page weight): a registration waiting for
+    the intake officer, an identification waiting for the caseworkers, and a consultation gone late."""
+    intake = live.api("intake")
+    registration = intake.post("/api/v1/cases", {"workflow": "ppa_kasus_kekerasan"})
+    identification = intake.post("/api/v1/cases", {"workflow": "ppa_kasus_kekerasan"})
+    ident_task = drive_until(live.app, identification["id"], "identifikasi")
+    late = live.api("pendamping").post("/api/v1/cases", {"workflow": "konsultasi"})
+    live.clock.advance(days=2)  # the consultation had one working day
+    live.tick()
+    return {"registration_task": registration["tasks"][0]["id"], "case": identification["id"],
+            "identification_task": ident_task["id"], "late_case": late["reference"]}
+
+
 @pytest.fixture(autouse=True)
 def _server_clock(live: Live) -> None:
     # tests/conftest.py puts the wall clock back after every test; the live server keeps ours.
-    clock.set_clock(lambda: live.clock.now)
+    live.install_clock()
 
 
 @pytest.fixture(scope="session")

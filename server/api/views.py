@@ -235,13 +235,7 @@ def get_task(task_id: int) -> Any:
         out = s.dump_task(task)
         version = tasks_service.form_version(session, task)
         out["form"] = s.dump_form(version) if version else None
-        if task.status == "open" and tasks_service.may_work(_user(), task):
-            instance = cases_service.load_instance(task.case)
-            data = instance.task_data(task.engine_task_id)
-            keys = set((version.schema.get("properties") or {}).keys()) if version else set()
-            out["data"] = {k: v for k, v in data.items() if k in keys}
-        else:
-            out["data"] = {}
+        out["data"] = tasks_service.prefill(task, version) if tasks_service.may_work(_user(), task) else {}
     return jsonify(out)
 
 

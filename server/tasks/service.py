@@ -6,15 +6,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy import case as sql_case
-from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from server.audit import service as audit
 from server.auth.models import User
 from server.auth.permissions import Role
 from server.cases import service as cases_service
-from server.cases.models import Submission
+from server.cases.models import Case, Submission
 from server.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationFailedError
 from server.forms import service as forms_service
 from server.forms.models import FormVersion
@@ -33,16 +33,22 @@ def get(session: Session, task_id: int) -> Task:
     return task
 
 
+def _in_users_unit(user: User, task: Task) -> bool:
+    """Group work is per office: a group's task belongs to the members of the case's unit."""
+    return user.unit_id is None or task.case.unit_id is None or task.case.unit_id == user.unit_id
+
+
 def may_work(user: User, task: Task) -> bool:
-    """The user may act on the task: it is theirs, or unclaimed and in one of their groups."""
+    """The user may act on the task: it is theirs, or unclaimed and in one of their groups (same unit)."""
     if task.assignee_id == user.id:
         return True
-    return task.assignee_id is None and task.group_id in {g.id for g in user.groups}
+    return (task.assignee_id is None and task.group_id in {g.id for g in user.groups}
+            and _in_users_unit(user, task))
 
 
 def may_view(user: User, task: Task) -> bool:
     return (task.assignee_id == user.id or task.completed_by_id == user.id
-            or task.group_id in {g.id for g in user.groups}
+            or (task.group_id in {g.id for g in user.groups} and _in_users_unit(user, task))
             or (Role.MANAGER in user.group_names and task.case.unit_id == user.unit_id))
 
 
@@ -151,6 +157,23 @@ def reassign_all(session: Session, *, from_user: User, to_user: User | None, use
     return result
 
 
+def prefill(task: Task, version: FormVersion | None) -> dict[str, Any]:
+    """What an open task's form starts with: the form's defaults, overlaid with the case data the form
+    asks for (a case moved from another path, or a complaint sent through the public page, arrives
+    with answers already given)."""
+    if version is None:
+        return {}
+    from server.forms import schema as form_schema
+
+    data = form_schema.defaults(version.schema)
+    if task.status != "open":
+        return data
+    keys = set((version.schema.get("properties") or {}).keys())
+    current = cases_service.load_instance(task.case).task_data(task.engine_task_id)
+    data.update({k: v for k, v in current.items() if k in keys})
+    return data
+
+
 def form_version(session: Session, task: Task) -> FormVersion | None:
     if task.form_version_id is None:
         return None
@@ -249,13 +272,16 @@ def inbox(session: Session, *, user: User, scope: str = "all", status: str = "op
           now: datetime | None = None) -> tuple[list[Task], int]:
     """The user's tasks (scope mine), their groups' tasks (group) or both (all), paged."""
     group_ids = [g.id for g in user.groups]
+    in_groups = Task.group_id.in_(group_ids)
+    if user.unit_id is not None:  # group work is per office (see _in_users_unit)
+        in_groups = and_(in_groups, Task.case.has(or_(Case.unit_id == user.unit_id, Case.unit_id.is_(None))))
     stmt = select(Task)
     if scope == "mine":
         stmt = stmt.where(Task.assignee_id == user.id)
     elif scope == "group":
-        stmt = stmt.where(Task.group_id.in_(group_ids), Task.assignee_id.is_(None))
+        stmt = stmt.where(in_groups, Task.assignee_id.is_(None))
     else:
-        stmt = stmt.where(or_(Task.assignee_id == user.id, Task.group_id.in_(group_ids)))
+        stmt = stmt.where(or_(Task.assignee_id == user.id, in_groups))
     if status in ("open", "completed", "cancelled"):
         stmt = stmt.where(Task.status == status)
     if sla_state in SLA_STATES:

@@ -103,10 +103,8 @@ def show(task_id: int) -> Any:
 
             sub = session.execute(select(Submission).where(Submission.task_id == task.id)).scalar_one_or_none()
             data = sub.data if sub else {}
-        elif version is not None:
-            from server.forms import schema as form_schema
-
-            data = form_schema.defaults(version.schema)
+        elif service.may_work(_user(), task):
+            data = service.prefill(task, version)
     return _render_task(task, version, data, [])
 
 

@@ -204,6 +204,7 @@ def test_a_deadline_passes_and_the_task_turns_red_in_the_inbox_and_on_the_dashbo
     # Three days later the web session has long ended: the page asks for the login in place, then shows itself.
     response = page.goto(live.url + "/inbox")
     assert response.status == 401
+    shoot(page, "04-deadline-session-ended")
     page.fill("#username", "pendamping")
     page.fill("#password", PASSWORD)
     submit(page, "main form.login-form button.primary")

@@ -25,9 +25,11 @@ def select_locale() -> str:
     supported = current_app.config["LOCALES"]
     if not has_request_context():
         return str(current_app.config.get("DEFAULT_LOCALE") or "id")
-    user = getattr(g, "user", None)
-    if user is not None and getattr(user, "locale", None) in supported:
-        return str(user.locale)
+    # The user's choice is read when the user is loaded (web._load_user), so an error page rendered after
+    # a rollback (the database may be down) never reloads the user here.
+    preferred = getattr(g, "user_locale", None)
+    if preferred in supported:
+        return str(preferred)
     cookie = request.cookies.get(LOCALE_COOKIE)
     if cookie in supported:
         return str(cookie)

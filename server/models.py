@@ -7,9 +7,8 @@ from server.forms import models as forms_models  # noqa: F401
 from server.notifications import models as notifications_models  # noqa: F401
 from server.sla import models as sla_models  # noqa: F401
 from server.tasks import models as tasks_models  # noqa: F401
-from server.workflows import models as workflows_models  # noqa: F401
-
 from server.web import DOMAINS  # noqa: E402
+from server.workflows import models as workflows_models  # noqa: F401
 
 
 def _optional_models() -> None:

@@ -13,7 +13,6 @@ from server.auth.models import User
 from server.auth.permissions import CASE_ROLES, Permission, Role, has_permission, requires
 from server.extensions import db, login_manager
 
-
 #: Domains that plug pages into the app. Each may have ``views.py`` (a ``bp`` / ``api_bp`` blueprint,
 #: optional ``init_app(app)``), ``admin.py`` (``register_admin(admin)``) and ``models.py``.
 DOMAINS = ("sla", "reports", "referrals", "partner", "public", "attachments", "locale", "workflows", "forms")
@@ -56,16 +55,19 @@ def init_app(app: Flask) -> None:
         from flask_login import current_user
 
         g.user = None
+        g.user_locale = None
         auth = request.headers.get("Authorization", "")
         if request.path.startswith("/api/"):
             if auth.startswith("Bearer "):
                 from server.auth import service as auth_service
 
                 g.user = auth_service.user_for_token(db.session, token=auth[7:].strip(), now=clock.utcnow())
+                g.user_locale = g.user.locale if g.user is not None else None
             return
         if current_user.is_authenticated:
             session.permanent = True
             g.user = current_user._get_current_object()
+            g.user_locale = g.user.locale
 
     from server.auth.views import bp as auth_bp
     from server.cases.views import bp as cases_bp

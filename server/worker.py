@@ -2,8 +2,11 @@
 
 Sharing the work (PostgreSQL, any number of worker processes):
 
-* A case is claimed with ``SELECT ... FOR UPDATE SKIP LOCKED`` on its row: the row lock is the lease.
-  Another worker's claim skips it and takes the next due case, so workers never queue behind each other.
+* A case is claimed with ``SELECT ... FOR NO KEY UPDATE SKIP LOCKED`` on its row: the row lock is the
+  lease. Another worker's claim skips it and takes the next due case, so workers never queue behind each
+  other. NO KEY UPDATE, not UPDATE: rows that only reference the case (notifications and audit entries
+  the SLA sweep writes) take KEY SHARE locks for their foreign keys; under FOR UPDATE they waited for a
+  firing that was itself waiting for a task row the sweep held, a deadlock the benchmark hit.
 * The lease lives exactly as long as the transaction that fires the timer, stores the engine state and
   the audit entry. A worker that dies mid-way (crash, kill, lost connection) rolls back: the case keeps
   its ``next_timer_at`` and the next claim by any worker fires it. Nothing is lost across restarts.
@@ -89,7 +92,7 @@ def fire_case(case_id: int, *, now: datetime) -> bool:
     """Fire the due timers of one case in its own transaction; False if another worker has it or did it."""
     with unit_of_work() as session:
         locked = session.execute(
-            select(Case.id).where(Case.id == case_id).with_for_update(skip_locked=True)
+            select(Case.id).where(Case.id == case_id).with_for_update(skip_locked=True, key_share=True)
         ).scalar_one_or_none()
         if locked is None:
             return False
@@ -112,7 +115,7 @@ def fire_next_due(*, now: datetime) -> tuple[int | None, bool]:
             case = session.execute(
                 select(Case).where(Case.status == "open", Case.next_timer_at <= now)
                 .order_by(Case.next_timer_at, Case.id).limit(1)
-                .with_for_update(skip_locked=True, of=Case).execution_options(populate_existing=True)
+                .with_for_update(skip_locked=True, key_share=True, of=Case).execution_options(populate_existing=True)
             ).scalar_one_or_none()
             if case is None:
                 return None, True
@@ -146,7 +149,7 @@ def _postpone(case_id: int, now: datetime) -> None:
     """Back a failing case off so it does not spin the worker."""
     try:
         with unit_of_work() as session:
-            case = session.get(Case, case_id, with_for_update=True, populate_existing=True)
+            case = session.get(Case, case_id, with_for_update={"key_share": True, "of": Case}, populate_existing=True)
             if case is not None and case.next_timer_at is not None and case.next_timer_at <= now:
                 case.next_timer_at = now + BACKOFF
                 audit.record(session, action="case.timer_failed", now=now, object_type="case",

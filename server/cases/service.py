@@ -175,8 +175,11 @@ def get_case_for(session: Session, *, case_id: int, user: User, now: datetime, i
 
 
 def lock_case(session: Session, case_id: int) -> Case:
+    """Lock a case for a step. FOR NO KEY UPDATE (``key_share``): rows that reference the case (audit
+    entries of a concurrent read, notifications) take FOR KEY SHARE for their foreign keys, which a
+    plain FOR UPDATE would block, deadlocking against the audit chain's head lock."""
     case = session.execute(
-        select(Case).where(Case.id == case_id).with_for_update(of=Case).execution_options(populate_existing=True)
+        select(Case).where(Case.id == case_id).with_for_update(key_share=True, of=Case).execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if case is None:
         raise NotFoundError()

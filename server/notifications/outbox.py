@@ -49,7 +49,7 @@ def send_due(app: Flask, *, now: datetime, batch: int = 50) -> int:
     with unit_of_work() as session:
         rows = session.execute(
             select(OutboxMessage).where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
-            .order_by(OutboxMessage.id).limit(batch).with_for_update(skip_locked=True)
+            .order_by(OutboxMessage.id).limit(batch).with_for_update(skip_locked=True, key_share=True)
         ).scalars().all()
         for row in rows:
             row.attempts += 1

@@ -133,7 +133,7 @@ def _locked(session: Session, referral_id: int) -> tuple[Referral, Case]:
         raise NotFoundError()
     case = cases_service.lock_case(session, peek.case_id)
     referral = session.execute(
-        select(Referral).where(Referral.id == referral_id).with_for_update(of=Referral)
+        select(Referral).where(Referral.id == referral_id).with_for_update(key_share=True, of=Referral)
         .execution_options(populate_existing=True)
     ).scalar_one()
     return referral, case

@@ -107,7 +107,7 @@ def _locked(session: Session, transfer_id: int) -> tuple[CaseTransfer, Case]:
         raise NotFoundError()
     case = cases_service.lock_case(session, peek.case_id)
     row = session.execute(
-        select(CaseTransfer).where(CaseTransfer.id == transfer_id).with_for_update(of=CaseTransfer)
+        select(CaseTransfer).where(CaseTransfer.id == transfer_id).with_for_update(key_share=True, of=CaseTransfer)
         .execution_options(populate_existing=True)
     ).scalar_one()
     return row, case
@@ -132,7 +132,7 @@ def accept(session: Session, *, transfer_id: int, user: User, now: datetime, not
     released = []
     for task in session.execute(
         select(Task).where(Task.case_id == case.id, Task.status == "open", Task.assignee_id.is_not(None))
-        .with_for_update(of=Task)
+        .with_for_update(key_share=True, of=Task)
     ).scalars():
         holder = session.get(User, task.assignee_id)
         if holder is None or holder.unit_id != row.to_unit_id:

@@ -50,7 +50,7 @@ def refresh_states(session: Session, *, now: datetime, batch: int = 500) -> int:
             Task.status == "open", Task.due_at.is_not(None), Task.paused_since.is_(None),
             or_(and_(Task.sla_state == "on_track", Task.warn_at <= now),
                 and_(Task.sla_state.in_(["on_track", "at_risk"]), Task.due_at < now)),
-        ).order_by(Task.due_at).limit(batch).with_for_update(skip_locked=True, of=Task)
+        ).order_by(Task.due_at).limit(batch).with_for_update(skip_locked=True, key_share=True, of=Task)
     ).scalars().all()
     changed = 0
     for task in rows:
@@ -103,7 +103,7 @@ def refresh_case_states(session: Session, *, now: datetime, batch: int = 500) ->
             or_(Case.status != "open",
                 and_(CaseSla.state == "on_track", CaseSla.warn_at <= now),
                 and_(CaseSla.state != "breached", CaseSla.due_at < now)),
-        ).order_by(CaseSla.due_at).limit(batch).with_for_update(skip_locked=True, of=CaseSla)
+        ).order_by(CaseSla.due_at).limit(batch).with_for_update(skip_locked=True, key_share=True, of=CaseSla)
     ).all()
     changed = 0
     for row, case in rows:

@@ -332,7 +332,7 @@ def _may_pause(user: User, task: Task) -> bool:
 
 def _locked_task(session: Session, task_id: int) -> Task:
     task = session.execute(
-        select(Task).where(Task.id == task_id).with_for_update(of=Task).execution_options(populate_existing=True)
+        select(Task).where(Task.id == task_id).with_for_update(key_share=True, of=Task).execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if task is None:
         raise NotFoundError()

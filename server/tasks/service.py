@@ -63,7 +63,7 @@ def get_for(session: Session, *, task_id: int, user: User, now: datetime, ip: st
 
 def _lock_task(session: Session, task_id: int) -> Task:
     task = session.execute(
-        select(Task).where(Task.id == task_id).with_for_update(of=Task).execution_options(populate_existing=True)
+        select(Task).where(Task.id == task_id).with_for_update(key_share=True, of=Task).execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if task is None:
         raise NotFoundError()
@@ -143,7 +143,7 @@ def reassign_all(session: Session, *, from_user: User, to_user: User | None, use
     tasks = session.execute(
         select(Task).join(Case, Case.id == Task.case_id)
         .where(Task.assignee_id == from_user.id, Task.status == "open", unit)
-        .order_by(Task.id).with_for_update(of=Task).execution_options(populate_existing=True)
+        .order_by(Task.id).with_for_update(key_share=True, of=Task).execution_options(populate_existing=True)
     ).scalars().all()
     target_groups = {g.id for g in to_user.groups} if to_user is not None else set()
     result = ReassignResult([], [])

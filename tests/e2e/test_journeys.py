@@ -34,21 +34,10 @@ def test_intake_registers_a_complaint_and_starts_a_case(live: Any, open_as: Any)
     reference = _reference(page)
     assert reference in flash(page)
 
-    page.fill("#f-tgl_pengaduan", "2026-11-23T08:30")
     page.select_option("#f-cara_pengaduan", "datang_langsung")
-    page.fill("#f-nama_pelapor", "Yusnidar (fiktif)")
-    page.fill("#f-nama_korban", "Rahmi Yuliani (fiktif)")
-    page.fill("#f-usia_korban", "29")
-    page.check("input[name='f.jenis_kelamin_korban'][value=perempuan]")
-    page.fill("#f-kecamatan", "Payakumbuh Barat")
-    page.fill("#f-waktu_kejadian", "2026-11-22T21:00")
-    page.select_option("#f-tempat_kejadian", "rumah_tangga")
-    page.check("input[name='f.jenis_kekerasan'][value=fisik]")
-    page.check("input[name='f.jenis_kekerasan'][value=psikis]")
+    _fill_registration(page, victim="Rahmi Yuliani (fiktif)", kinds=("fisik", "psikis"), place="rumah_tangga",
+                       relation="suami_istri", story="Korban dipukul suami setelah bertengkar soal nafkah.")
     page.check("#f-ranah_kdrt")
-    page.fill("#f-kronologi", "Korban dipukul suami setelah bertengkar soal nafkah; memar di lengan kiri.")
-    page.fill("#f-pelaku-0-nama_pelaku", "A (fiktif)")
-    page.select_option("#f-pelaku-0-hubungan", "suami_istri")
     shoot(page, "01-intake-registration-form")
     submit(page)
 
@@ -59,6 +48,51 @@ def test_intake_registers_a_complaint_and_starts_a_case(live: Any, open_as: Any)
     assert "Rahmi Yuliani (fiktif)" in page.inner_text(".submission")
     assert page.locator(".tasklist li", has_text="Identifikasi").count() == 1
     shoot(page, "01-intake-case-page")
+
+
+def _fill_registration(page: Any, *, victim: str, kinds: tuple[str, ...], place: str, relation: str,
+                       story: str) -> None:
+    """The required parts of the complaint registration form (pengaduan), as the intake officer types them."""
+    page.fill("#f-tgl_pengaduan", "2026-11-23T08:30")
+    page.fill("#f-nama_pelapor", "Yusnidar (fiktif)")
+    page.fill("#f-nama_korban", victim)
+    page.fill("#f-usia_korban", "29")
+    page.check("input[name='f.jenis_kelamin_korban'][value=perempuan]")
+    page.fill("#f-kecamatan", "Payakumbuh Barat")
+    page.fill("#f-waktu_kejadian", "2026-11-22T21:00")
+    page.select_option("#f-tempat_kejadian", place)
+    for kind in kinds:
+        page.check(f"input[name='f.jenis_kekerasan'][value={kind}]")
+    page.fill("#f-kronologi", story)
+    page.fill("#f-pelaku-0-nama_pelaku", "A (fiktif)")
+    page.select_option("#f-pelaku-0-hubungan", relation)
+
+
+def test_intake_registers_a_trafficking_case_referred_by_another_agency(live: Any, open_as: Any) -> None:
+    page = open_as("intake")
+    page.goto(live.url + "/cases/new")
+    page.check("#wf-ppa_kasus_tppo")
+    submit(page, "main form button.primary")
+    reference = _reference(page)
+    referrer = page.locator("#f-lembaga_perujuk")
+    page.select_option("#f-cara_pengaduan", "datang_langsung")
+    assert referrer.is_hidden()
+    page.select_option("#f-cara_pengaduan", "rujukan")  # referred: the form asks by whom
+    assert referrer.is_visible()
+    referrer.fill("BP3MI Sumatera Barat (fiktif)")
+    _fill_registration(page, victim="Sari Dewi (fiktif)", kinds=("trafficking", "eksploitasi"),
+                       place="tempat_kerja", relation="majikan",
+                       story="Korban dijanjikan kerja di luar negeri, paspor ditahan agen, gaji tidak dibayar.")
+    shoot(page, "01-intake-trafficking-registration")
+    submit(page)
+    assert flash(page), page.inner_text("main")[:800]
+    assert reference in page.inner_text("main")
+    case = [c for c in live.api("kepala").get("/api/v1/cases?workflow=ppa_kasus_tppo")["items"]
+            if c["reference"] == reference][0]
+    registration = live.api("kepala").get(f"/api/v1/cases/{case['id']}")["submissions"][0]["data"]
+    assert registration["cara_pengaduan"] == "rujukan"
+    assert registration["lembaga_perujuk"] == "BP3MI Sumatera Barat (fiktif)"
+    assert sorted(registration["jenis_kekerasan"]) == ["eksploitasi", "trafficking"]
 
 
 def test_caseworker_claims_fixes_errors_sees_a_condition_and_edits_repeatable_rows(live: Any, open_as: Any) -> None:

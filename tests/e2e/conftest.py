@@ -52,7 +52,7 @@ class Live:
         return Api(self.app, username)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # closed before other packages start their own browser
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     reason = why_no_browser()
     if reason:
@@ -78,7 +78,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         databases.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # closed before other packages start their own browser
 def scene(live: Live) -> dict[str, Any]:
     """Cases in the states the pages are checked in (accessibility, page weight): a registration waiting for
     the intake officer, an identification waiting for the caseworkers, and a consultation gone late."""
@@ -99,7 +99,7 @@ def _server_clock(live: Live) -> None:
     live.install_clock()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # closed before other packages start their own browser
 def browser(live: Live) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 

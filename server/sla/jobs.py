@@ -1,8 +1,9 @@
 """SLA job: move open tasks and cases to at-risk and breached as time passes; notify and escalate.
 
 Reminders are bounded: a task (or case) notifies at most once when it becomes at risk and once when it
-becomes late, whatever happens in between (pauses, reassignments, several workers). The rows are taken
-with ``FOR UPDATE SKIP LOCKED`` so several workers share the sweep without doing anything twice.
+becomes late, whatever happens in between (pauses, reassignments, several workers); an unclaimed task
+tells its group only in a small office (``GROUP_NOTIFY_LIMIT``), otherwise its managers. The rows are taken
+with ``FOR NO KEY UPDATE SKIP LOCKED`` so several workers share the sweep without doing anything twice.
 """
 
 from __future__ import annotations
@@ -22,15 +23,22 @@ from server.sla import service as sla_service
 from server.sla.models import CaseSla, TaskSla
 from server.tasks.models import Task
 
+#: An unclaimed task's reminders go to its group's members in the office only when the group is this
+#: small; in a bigger office the managers (the escalation) hand the work out instead of 200 people each
+#: being told about every unclaimed task.
+GROUP_NOTIFY_LIMIT = 25
+
 
 def _workers(session: Session, task: Task) -> list[User]:
-    """Whoever is expected to do the task: its assignee, else the members of its group in its office."""
+    """Whoever is expected to do the task: its assignee, else the members of its group in its office
+    (none when that group is large; see GROUP_NOTIFY_LIMIT)."""
     if task.assignee_id is not None:
         user = session.get(User, task.assignee_id)
         return [user] if user else []
     group = session.get(Group, task.group_id) if task.group_id else None
     unit_id = task.case.unit_id
-    return [u for u in group.users if unit_id is None or u.unit_id in (None, unit_id)] if group else []
+    members = [u for u in group.users if unit_id is None or u.unit_id in (None, unit_id)] if group else []
+    return members if len(members) <= GROUP_NOTIFY_LIMIT else []
 
 
 def escalation_targets(session: Session, *, group_name: str | None, unit_id: int | None) -> list[User]:
@@ -74,7 +82,7 @@ def _notify_task(session: Session, task: Task, state: str, now: datetime) -> Non
     if state == "at_risk" and sla.notified_at_risk_at is None:
         sla.notified_at_risk_at = now
         users = _workers(session, task)
-        if sla.never_suppress:  # a legal deadline: the manager hears of it before it is too late
+        if sla.never_suppress or not users:  # a legal deadline, or nobody to tell: the managers hear of it
             users += escalation_targets(session, group_name=sla.escalate_to, unit_id=task.case.unit_id)
         notify.notify(session, users=_unique(users), kind="sla_at_risk", link=link, now=now,
                       message=gettext("Deadline approaching: %(name)s (%(ref)s)", name=task.name, ref=ref),

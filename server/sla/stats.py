@@ -26,6 +26,9 @@ from server.workflows.models import WorkflowDefinition, WorkflowVersion
 
 OPEN_STATES = sla_service.OPEN_STATES
 BREACH_STATES = ("breached", "missed")
+#: 'open' written into the SQL rather than bound, so PostgreSQL matches the partial indexes of open rows
+#: even with a generic (prepared) plan.
+OPEN = literal("open", literal_execute=True)
 
 
 def unit_clause(user: User) -> ColumnElement[bool]:
@@ -112,7 +115,9 @@ def _workflow_keys(session: Session, version_ids: set[int]) -> dict[int, str]:
 
 
 def _open_tasks(user: User) -> Any:
-    return and_(Task.status == "open", Task.case_id == Case.id, unit_clause(user))
+    """Open tasks of the office's open cases (a closed case has none: closing cancels them). Both halves
+    match the partial indexes of open rows."""
+    return and_(Task.status == OPEN, Case.status == OPEN, unit_clause(user))
 
 
 def summary(session: Session, *, user: User, now: datetime) -> Summary:
@@ -124,23 +129,33 @@ def summary(session: Session, *, user: User, now: datetime) -> Summary:
         .select_from(Task).join(Case, Case.id == Task.case_id).where(_open_tasks(user))
         .group_by(Case.workflow_version_id, Task.bpmn_id, Task.name, Task.group_id, Task.assignee_id, state)
     ).all()
-    keys = _workflow_keys(session, {r.workflow_version_id for r in rows})
+    keys = _workflow_keys(session, {r[0] for r in rows})
     by_state = _zero()
-    steps: dict[tuple[str, str], dict[str, Any]] = {}
+    steps: dict[tuple[int, str], dict[str, Any]] = {}
     groups: dict[int | None, dict[str, int]] = defaultdict(_zero)
     people: dict[int | None, dict[str, int]] = defaultdict(_zero)
-    for r in rows:
-        by_state[r.state] += r.n
-        workflow = keys.get(r.workflow_version_id, "")
-        step = steps.setdefault((workflow, r.bpmn_id), {"workflow": workflow, "bpmn_id": r.bpmn_id,
-                                                        "name": r.name, **_zero()})
-        step[r.state] += r.n
-        groups[r.group_id][r.state] += r.n
-        people[r.assignee_id][r.state] += r.n
+    for version_id, bpmn_id, name, group_id, assignee_id, st, n in rows:  # thousands of rows: keep it lean
+        by_state[st] += n
+        step = steps.get((version_id, bpmn_id))
+        if step is None:
+            step = steps[(version_id, bpmn_id)] = {"workflow": keys.get(version_id, ""), "bpmn_id": bpmn_id,
+                                                   "name": name, **_zero()}
+        step[st] += n
+        groups[group_id][st] += n
+        people[assignee_id][st] += n
+    merged: dict[tuple[str, str], dict[str, Any]] = {}
+    for step in steps.values():  # versions of one workflow count as one step
+        into = merged.get((step["workflow"], step["bpmn_id"]))
+        if into is None:
+            merged[(step["workflow"], step["bpmn_id"])] = step
+        else:
+            for k in OPEN_STATES:
+                into[k] += step[k]
+    steps = merged  # type: ignore[assignment]
     group_rows = {g.id: g for g in session.execute(
-        select(Group).where(Group.id.in_([g for g in groups if g is not None]))).scalars()}
+        select(Group.id, Group.name, Group.title).where(Group.id.in_([g for g in groups if g is not None])))}
     user_rows = {u.id: u for u in session.execute(
-        select(User).where(User.id.in_([p for p in people if p is not None]))).scalars()}
+        select(User.id, User.username, User.full_name).where(User.id.in_([p for p in people if p is not None])))}
     by_step = sorted((_with_total(s) for s in steps.values()),
                      key=lambda s: (-s["breached"], -s["at_risk"], -s["total"], s["name"]))
     by_group = sorted((
@@ -179,13 +194,13 @@ def _legal_breached(session: Session, *, user: User, now: datetime) -> int:
     return int(session.execute(
         select(func.count()).select_from(Task).join(Case, Case.id == Task.case_id)
         .join(TaskSla, TaskSla.task_id == Task.id)
-        .where(_open_tasks(user), Task.paused_since.is_(None), Task.due_at < now, TaskSla.never_suppress.is_(True))
+        .where(_open_tasks(user), Task.paused_since.is_(None), Task.due_at < now, TaskSla.never_suppress)
     ).scalar_one())
 
 
 def _open_cases(session: Session, *, user: User) -> int:
     return int(session.execute(
-        select(func.count()).select_from(Case).where(Case.status == "open", unit_clause(user))
+        select(func.count(Case.id)).where(Case.status == OPEN, unit_clause(user))
     ).scalar_one())
 
 
@@ -194,7 +209,7 @@ def _case_deadlines(session: Session, *, user: User, now: datetime) -> dict[str,
                      else_=literal("on_track")).label("state")
     rows = session.execute(
         select(state, func.count()).select_from(CaseSla).join(Case, Case.id == CaseSla.case_id)
-        .where(Case.status == "open", unit_clause(user)).group_by(state)
+        .where(Case.status == OPEN, unit_clause(user)).group_by(state)
     ).all()
     return {s: int(n) for s, n in rows}
 
@@ -222,7 +237,7 @@ def breaches(session: Session, *, user: User, now: datetime, flt: BreachFilter, 
                   Task.completed_at >= since]
         order = [Task.completed_at.desc(), Task.id.desc()]
     else:
-        conds += [Task.status == "open", Task.paused_since.is_(None), Task.due_at < now]
+        conds += [Task.status == OPEN, Case.status == OPEN, Task.paused_since.is_(None), Task.due_at < now]
         order = [Task.due_at.asc(), Task.id.asc()]
     if flt.bpmn_id:
         conds.append(Task.bpmn_id == flt.bpmn_id)
@@ -231,12 +246,17 @@ def breaches(session: Session, *, user: User, now: datetime, flt: BreachFilter, 
     if flt.assignee_id is not None:  # 0 means "nobody holds it"
         conds.append(Task.assignee_id == flt.assignee_id if flt.assignee_id else Task.assignee_id.is_(None))
     if flt.legal_only:
-        conds.append(TaskSla.never_suppress.is_(True))
+        conds.append(TaskSla.never_suppress)
 
-    def joined(stmt: Any) -> Any:
-        return stmt.join(Case, Case.id == Task.case_id).outerjoin(TaskSla, TaskSla.task_id == Task.id).where(*conds)
+    def joined(stmt: Any, *, deadline_rows: bool = True) -> Any:
+        stmt = stmt.join(Case, Case.id == Task.case_id)
+        if deadline_rows:
+            stmt = stmt.outerjoin(TaskSla, TaskSla.task_id == Task.id)
+        return stmt.where(*conds)
 
-    total = int(session.execute(joined(select(func.count()).select_from(Task))).scalar_one())
+    # the count needs the deadline rows only to filter on them
+    total = int(session.execute(joined(select(func.count(Task.id)).select_from(Task),
+                                       deadline_rows=flt.legal_only)).scalar_one())
     per_page = max(1, min(per_page, max_per_page))
     rows = session.execute(
         joined(select(Task, TaskSla)).options(contains_eager(Task.case))
@@ -376,7 +396,7 @@ def open_by_stage(session: Session, *, user: User) -> list[dict[str, Any]]:
     rows = session.execute(
         select(Case.workflow_version_id, Task.bpmn_id, Task.name, func.count(func.distinct(Task.case_id)))
         .select_from(Task).join(Case, Case.id == Task.case_id)
-        .where(Task.status == "open", Case.status == "open", unit_clause(user))
+        .where(Task.status == OPEN, Case.status == OPEN, unit_clause(user))
         .group_by(Case.workflow_version_id, Task.bpmn_id, Task.name)
     ).all()
     keys = _workflow_keys(session, {r[0] for r in rows})
@@ -388,7 +408,7 @@ def open_by_stage(session: Session, *, user: User) -> list[dict[str, Any]]:
         row["cases"] += int(n)
     with_task = int(session.execute(
         select(func.count(func.distinct(Task.case_id))).select_from(Task).join(Case, Case.id == Task.case_id)
-        .where(Task.status == "open", Case.status == "open", unit_clause(user))
+        .where(Task.status == OPEN, Case.status == OPEN, unit_clause(user))
     ).scalar_one())
     result = sorted(merged.values(), key=lambda r: (-r["cases"], r["workflow"], r["name"]))
     waiting = _open_cases(session, user=user) - with_task

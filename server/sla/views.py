@@ -195,6 +195,8 @@ def assign(task_id: int) -> Any:
     user_id = request.form.get("assignee", type=int)
     try:
         with unit_of_work() as session:
+            # only a task of the manager's own office (404 otherwise, as for reading it)
+            tasks_service.get_for(session, task_id=task_id, user=_user(), now=clock.utcnow(), ip=client_ip())
             assignee = session.get(User, user_id) if user_id else None
             if assignee is None:
                 tasks_service.unclaim(session, task_id=task_id, user=_user(), now=clock.utcnow())
@@ -224,8 +226,8 @@ def reassign_person(user_id: int) -> Any:
     now = clock.utcnow()
     with unit_of_work() as session:
         person = session.get(User, user_id)
-        if person is None:
-            raise NotFoundError()
+        if person is None or person.unit_id not in (None, _user().unit_id):
+            raise NotFoundError()  # people of other offices are not the manager's to see
         flt = stats.BreachFilter(assignee_id=user_id)
         held, _total = _held_tasks(session, person)
         colleagues = _colleagues(session, person)

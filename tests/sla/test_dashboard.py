@@ -228,3 +228,19 @@ def test_manager_reassigns_everything_a_person_holds(app, session, web, frozen):
         assert sorted(int(e.object_id) for e in bulk) == sorted([ids[0], ids[2], ids[4]])
         assert {e.details["reason"] for e in bulk} == {"cuti melahirkan"}
         assert {e.details["to"] for e in bulk} == {office.pendamping2.id, None}
+
+
+def test_a_manager_cannot_reach_another_office(app, session, web, frozen):
+    office, ids = _scenario(app, frozen)
+    with app.app_context(), unit_of_work() as s:
+        other = h.Office(s, T0)
+    web.login(other.kepala.username)
+    assert web.client.get(f"/sla/people/{office.pendamping.id}/reassign").status_code == 404
+    assert web.client.get(f"/sla/tasks/{ids[0]}").status_code == 404
+    page = "/sla/"
+    resp = web.post_form(page, f"/sla/tasks/{ids[1]}/assign", {"assignee": other.pendamping.id, "reason": "x"})
+    assert resp.status_code == 404
+    with app.app_context(), unit_of_work() as s:
+        assert s.get(Task, ids[1]).assignee_id is None
+        summary = stats.summary(s, user=s.get(type(other.kepala), other.kepala.id), now=frozen.now)
+    assert summary.by_state == dict.fromkeys(sla_service.OPEN_STATES, 0)  # none of the other office's work

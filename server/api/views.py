@@ -68,7 +68,8 @@ def token() -> Any:
             user = auth_service.authenticate(
                 session, username=username[:64], password=password[:200], now=now, ip=client_ip(),
                 max_failures=current_app.config["LOGIN_MAX_FAILURES"],
-                lockout_minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"])
+                lockout_minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"],
+                max_failures_per_ip=int(current_app.config.get("LOGIN_MAX_FAILURES_PER_IP", 30)))
         except DomainError as exc:
             failure = exc
         else:

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from flask_babel import gettext
 from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only, selectinload
 
 from server.audit import service as audit
 from server.auth import service as auth_service
@@ -22,6 +22,9 @@ from server.notifications import service as notify
 from server.sla import service as sla_service
 from server.sla.models import CaseSla, TaskSla
 from server.tasks.models import Task
+
+#: What the sweep needs of a task's case: never its engine state (a large column), 500 times per batch.
+_CASE_BRIEF = selectinload(Task.case).load_only(Case.id, Case.reference, Case.unit_id, Case.workflow_version_id)
 
 #: An unclaimed task's reminders go to its group's members in the office only when the group is this
 #: small; in a bigger office the managers (the escalation) hand the work out instead of 200 people each
@@ -59,6 +62,7 @@ def refresh_states(session: Session, *, now: datetime, batch: int = 500) -> int:
             or_(and_(Task.sla_state == "on_track", Task.warn_at <= now),
                 and_(Task.sla_state.in_(["on_track", "at_risk"]), Task.due_at < now)),
         ).order_by(Task.due_at).limit(batch).with_for_update(skip_locked=True, key_share=True, of=Task)
+        .options(_CASE_BRIEF)
     ).scalars().all()
     changed = 0
     for task in rows:
@@ -112,6 +116,7 @@ def refresh_case_states(session: Session, *, now: datetime, batch: int = 500) ->
                 and_(CaseSla.state == "on_track", CaseSla.warn_at <= now),
                 and_(CaseSla.state != "breached", CaseSla.due_at < now)),
         ).order_by(CaseSla.due_at).limit(batch).with_for_update(skip_locked=True, key_share=True, of=CaseSla)
+        .options(load_only(Case.id, Case.reference, Case.status, Case.closed_at, Case.unit_id))
     ).all()
     changed = 0
     for row, case in rows:

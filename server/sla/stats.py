@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, extract, func, literal, select
 from sqlalchemy import case as sql_case
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.orm import Session
 
 from server.auth.models import Group, User
 from server.cases.models import Case
@@ -258,29 +258,34 @@ def breaches(session: Session, *, user: User, now: datetime, flt: BreachFilter, 
     total = int(session.execute(joined(select(func.count(Task.id)).select_from(Task),
                                        deadline_rows=flt.legal_only)).scalar_one())
     per_page = max(1, min(per_page, max_per_page))
+    # Columns, not entities: a case row carries its engine state, which a list must never read.
     rows = session.execute(
-        joined(select(Task, TaskSla)).options(contains_eager(Task.case))
+        joined(select(Task.id, Task.case_id, Case.reference, Case.workflow_version_id, Task.bpmn_id, Task.name,
+                      Task.status, Task.group_id, Task.assignee_id, Task.due_at, Task.completed_at,
+                      Task.sla_basis, TaskSla.policy_key, TaskSla.binding, TaskSla.never_suppress))
         .order_by(*order).offset((max(page, 1) - 1) * per_page).limit(per_page)
     ).all()
-    ids = {t.assignee_id for t, _ in rows if t.assignee_id} | {t.group_id for t, _ in rows if t.group_id}
-    names = {u.id: u for u in session.execute(select(User).where(User.id.in_(ids))).scalars()} if ids else {}
-    groups = {g.id: g for g in session.execute(select(Group).where(Group.id.in_(ids))).scalars()} if ids else {}
-    keys = _workflow_keys(session, {t.case.workflow_version_id for t, _ in rows})
+    user_ids = {r.assignee_id for r in rows if r.assignee_id}
+    group_ids = {r.group_id for r in rows if r.group_id}
+    names = {u.id: u for u in session.execute(
+        select(User.id, User.username, User.full_name).where(User.id.in_(user_ids)))} if user_ids else {}
+    groups = dict(session.execute(select(Group.id, Group.name).where(Group.id.in_(group_ids))).all()) \
+        if group_ids else {}
+    keys = _workflow_keys(session, {r.workflow_version_id for r in rows})
     items = []
-    for task, sla in rows:
-        end = task.completed_at if flt.state == "missed" and task.completed_at else now
-        assignee = names.get(task.assignee_id) if task.assignee_id else None
-        group = groups.get(task.group_id) if task.group_id else None
+    for r in rows:
+        end = r.completed_at if flt.state == "missed" and r.completed_at else now
+        assignee = names.get(r.assignee_id) if r.assignee_id else None
         items.append({
-            "task_id": task.id, "case_id": task.case_id, "case_reference": task.case.reference,
-            "workflow": keys.get(task.case.workflow_version_id, ""), "bpmn_id": task.bpmn_id, "name": task.name,
-            "status": task.status, "group": group.name if group else None,
+            "task_id": r.id, "case_id": r.case_id, "case_reference": r.reference,
+            "workflow": keys.get(r.workflow_version_id, ""), "bpmn_id": r.bpmn_id, "name": r.name,
+            "status": r.status, "group": groups.get(r.group_id) if r.group_id else None,
             "assignee": assignee.username if assignee else None,
             "assignee_name": assignee.full_name if assignee else None,
-            "due_at": task.due_at, "completed_at": task.completed_at,
-            "late_seconds": int((end - task.due_at).total_seconds()) if task.due_at else 0,
-            "basis": task.sla_basis or "", "policy_key": sla.policy_key if sla else None,
-            "binding": sla.binding if sla else None, "legal": bool(sla and sla.never_suppress),
+            "due_at": r.due_at, "completed_at": r.completed_at,
+            "late_seconds": int((end - r.due_at).total_seconds()) if r.due_at else 0,
+            "basis": r.sla_basis or "", "policy_key": r.policy_key, "binding": r.binding,
+            "legal": bool(r.never_suppress),
         })
     return items, total
 

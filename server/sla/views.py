@@ -10,6 +10,7 @@ from flask import Blueprint, Flask, flash, jsonify, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from server import clock
 from server.audit import service as audit
@@ -257,6 +258,7 @@ def _held_tasks(session: Any, person: User) -> tuple[list[Any], int]:
 
     rows = session.execute(
         select(Task).join(Case, Case.id == Task.case_id)
+        .options(selectinload(Task.case).load_only(Case.id, Case.reference))
         .where(Task.assignee_id == person.id, Task.status == "open", stats.unit_clause(_user()))
         .order_by(Task.due_at.is_(None), Task.due_at, Task.id).limit(200)
     ).scalars().all()

@@ -25,7 +25,7 @@ from server.errors import DomainError, NotFoundError
 from server.reports import simfoni
 from server.reports.export import Table
 from server.sla import service as sla_service
-from server.sla import stats
+from server.sla import stats, trends
 from server.workflows.models import WorkflowDefinition, WorkflowVersion
 
 STATE_COLUMNS = ("breached", "at_risk", "on_track", "paused", "none", "total")
@@ -70,17 +70,17 @@ def dashboard_table(session: Session, *, key: str, user: User, now: datetime, da
                        i["due_at"], i["completed_at"], round(i["late_seconds"] / 3600, 1),
                        _("yes") if i["legal"] else "", i["basis"]) for i in items])
     if key == "step_times":
-        rows = stats.step_times(session, user=user, now=now, days=days)
+        rows = trends.step_times(session, user=user, now=now, days=days)
         return Table(key, _("Time to complete per step"),
                      [_("Workflow"), _("Step id"), _("Step"), _("Completed"), _("Median (hours)"),
                       _("90th percentile (hours)"), _("Deadline"), _("Met"), _("Missed"), _("Met (%)")],
                      [(r["workflow"], r["bpmn_id"], r["name"], r["count"], r["median_hours"], r["p90_hours"],
                        r["sla"] or "", r["met"], r["missed"], r["met_pct"]) for r in rows])
     if key == "stages":
-        rows = stats.open_by_stage(session, user=user)
+        rows = trends.open_by_stage(session, user=user)
         return Table(key, _("Open cases by stage"), [_("Workflow"), _("Step"), _("Cases")],
                      [(r["workflow"], r["name"] or _("Waiting for a timer or message"), r["cases"]) for r in rows])
-    years = stats.cases_per_year(session, user=user, now=now)
+    years = trends.cases_per_year(session, user=user, now=now)
     return Table(key, _("Cases per year by type"),
                  [_("Year"), *(simfoni.case_type_label(t) for t in years["types"]), _("Total")],
                  [(y, *(years["counts"][y].get(t, 0) for t in years["types"]), sum(years["counts"][y].values()))

@@ -20,10 +20,7 @@ from sqlalchemy import ColumnElement, literal, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session, object_session
 
-from server.audit import service as audit
-from server.auth.models import User
 from server.auth.permissions import Role
-from server.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationFailedError
 from server.sla import policy as policy_mod
 from server.sla.calendar import WorkingCalendar
 from server.sla.models import CaseSla, OfficeDay, SlaPolicy, TaskSla
@@ -296,7 +293,7 @@ def on_task_closed(*, task: Any, now: datetime) -> None:
     if task.paused_since is not None:
         session = object_session(task)
         if session is not None:
-            _fold_pause(session, task, now)
+            fold_pause(session, task, now)
     task.sla_state = state_at(task, now)
 
 
@@ -321,65 +318,7 @@ def live_state_expr(now: datetime) -> ColumnElement[str]:
     )
 
 
-# -- pausing the clock ------------------------------------------------------------------------------
-
-
-def _may_pause(user: User, task: Task) -> bool:
-    if task.assignee_id == user.id:
-        return True
-    return Role.MANAGER in user.group_names and task.case.unit_id == user.unit_id
-
-
-def _locked_task(session: Session, task_id: int) -> Task:
-    task = session.execute(
-        select(Task).where(Task.id == task_id).with_for_update(key_share=True, of=Task).execution_options(populate_existing=True)
-    ).scalar_one_or_none()
-    if task is None:
-        raise NotFoundError()
-    return task
-
-
-def pause(session: Session, *, task_id: int, user: User, now: datetime, reason: str) -> Task:
-    """Stop a task's SLA clock (e.g. waiting for the victim); legal and clinical clocks cannot stop."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationFailedError(details=[{"field": "reason", "keyword": "required",
-                                              "message": "a reason is required"}])
-    task = _locked_task(session, task_id)
-    if not _may_pause(user, task):
-        raise PermissionDeniedError()
-    if task.status != "open" or task.due_at is None:
-        raise ConflictError(code="sla_not_running")
-    if task.paused_since is not None:
-        raise ConflictError(code="sla_already_paused")
-    sla = session.get(TaskSla, task.id)
-    if sla is not None and (sla.binding in UNPAUSABLE or sla.never_suppress):
-        from flask_babel import gettext
-
-        raise ConflictError(gettext("A legal deadline cannot be paused."), code="sla_not_pausable")
-    task.paused_since = now
-    task.sla_state = "paused"
-    audit.record(session, action="task.sla_paused", actor=user, now=now, object_type="task", object_id=task.id,
-                 case_id=task.case_id, details={"reason": reason[:500], "due_at": task.due_at.isoformat()})
-    return task
-
-
-def resume(session: Session, *, task_id: int, user: User, now: datetime, reason: str = "") -> Task:
-    """Restart a paused clock: the time spent paused (office time for working-day deadlines) moves
-    the deadline back."""
-    task = _locked_task(session, task_id)
-    if not _may_pause(user, task):
-        raise PermissionDeniedError()
-    if task.status != "open" or task.paused_since is None:
-        raise ConflictError(code="sla_not_paused")
-    before = task.due_at
-    added = _fold_pause(session, task, now)
-    task.sla_state = state_at(task, now)
-    audit.record(session, action="task.sla_resumed", actor=user, now=now, object_type="task", object_id=task.id,
-                 case_id=task.case_id, details={"reason": (reason or "")[:500], "paused_seconds": added,
-                                                "due_before": before.isoformat() if before else None,
-                                                "due_after": task.due_at.isoformat() if task.due_at else None})
-    return task
+# -- pausing the clock (pause/resume in pausing.py) ----------------------------------------------
 
 
 def paused_seconds_between(duration: policy_mod.Duration, cal: WorkingCalendar, since: datetime,
@@ -392,7 +331,7 @@ def paused_seconds_between(duration: policy_mod.Duration, cal: WorkingCalendar, 
     return int((until - since).total_seconds())
 
 
-def _fold_pause(session: Session, task: Task, now: datetime) -> int:
+def fold_pause(session: Session, task: Task, now: datetime) -> int:
     """End the current pause: add its length to ``paused_seconds`` and recompute due/warn times."""
     since = task.paused_since
     assert since is not None

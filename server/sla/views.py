@@ -18,7 +18,7 @@ from server.auth.models import User
 from server.auth.permissions import Permission, Role, requires
 from server.db import unit_of_work
 from server.errors import ConflictError, DomainError, NotFoundError, ValidationFailedError
-from server.sla import charts, stats
+from server.sla import charts, pausing, stats, trends
 from server.sla import service as sla_service
 from server.sla.models import TaskSla
 from server.tasks import service as tasks_service
@@ -78,9 +78,9 @@ def dashboard() -> Any:
     with unit_of_work() as session:
         summary = stats.summary(session, user=_user(), now=now)
         top, breach_total = stats.breaches(session, user=_user(), now=now, flt=stats.BreachFilter(), per_page=10)
-        steps = stats.step_times(session, user=_user(), now=now, days=days)
-        stages = stats.open_by_stage(session, user=_user())
-        years = stats.cases_per_year(session, user=_user(), now=now)
+        steps = trends.step_times(session, user=_user(), now=now, days=days)
+        stages = trends.open_by_stage(session, user=_user())
+        years = trends.cases_per_year(session, user=_user(), now=now)
         _audit_view(session, "dashboard")
     return render_template("sla/dashboard.html", s=summary, top=top, breach_total=breach_total, steps=steps,
                            stages=stages, years=years, days=days, now=now, labels=STATE_LABELS,
@@ -163,7 +163,7 @@ def _candidates(session: Any, task: Any) -> list[User]:
 def pause(task_id: int) -> Any:
     try:
         with unit_of_work() as session:
-            sla_service.pause(session, task_id=task_id, user=_user(), now=clock.utcnow(),
+            pausing.pause(session, task_id=task_id, user=_user(), now=clock.utcnow(),
                               reason=request.form.get("reason", "")[:500])
         flash(_("Deadline paused."), "success")
     except ValidationFailedError:
@@ -178,7 +178,7 @@ def pause(task_id: int) -> Any:
 def resume(task_id: int) -> Any:
     try:
         with unit_of_work() as session:
-            sla_service.resume(session, task_id=task_id, user=_user(), now=clock.utcnow(),
+            pausing.resume(session, task_id=task_id, user=_user(), now=clock.utcnow(),
                                reason=request.form.get("reason", "")[:500])
         flash(_("Deadline running again."), "success")
     except ConflictError as exc:

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from server.audit.models import AuditEvent
 from server.db import unit_of_work
 from server.notifications.models import Notification
+from server.sla import pausing, stats, trends
 from server.sla import service as sla_service
-from server.sla import stats
 from server.tasks import service as tasks_service
 from server.tasks.models import Task
 from tests.conftest import T0
@@ -34,7 +34,7 @@ def _scenario(app, frozen):
         done = tasks_service.complete(s, task_id=consults[0].id, user=office.pendamping, data=CATAT,
                                       now=T0 + timedelta(hours=1))
         tasks_service.claim(s, task_id=consults[1].id, user=office.pendamping2, now=T0)
-        sla_service.pause(s, task_id=consults[1].id, user=office.pendamping2, now=T0 + timedelta(hours=2),
+        pausing.pause(s, task_id=consults[1].id, user=office.pendamping2, now=T0 + timedelta(hours=2),
                           reason="menunggu korban")
         ids = [late[0].id, late[1].id, consults[1].id, consults[2].id, done.next_tasks[0].id]
     frozen.now = T0 + timedelta(hours=3)
@@ -113,12 +113,12 @@ def test_step_times_median_and_p90_against_the_deadline(app, session, frozen):
             tasks_service.complete(s, task_id=task.id, user=office.pendamping, data=CATAT,
                                    now=task.created_at + timedelta(hours=hrs))
     with app.app_context(), unit_of_work() as s:
-        rows = stats.step_times(s, user=s.get(type(office.kepala), office.kepala.id), now=T0 + timedelta(days=3))
+        rows = trends.step_times(s, user=s.get(type(office.kepala), office.kepala.id), now=T0 + timedelta(days=3))
     row = next(r for r in rows if r["bpmn_id"] == "catat_konsultasi")
     seconds = [h_ * 3600 for h_ in hours]
     assert row["count"] == 4
-    assert row["median_hours"] == round(stats.percentile(seconds, 0.5) / 3600, 1) == 6.0
-    assert row["p90_hours"] == round(stats.percentile(seconds, 0.9) / 3600, 1) == 24.0
+    assert row["median_hours"] == round(trends.percentile(seconds, 0.5) / 3600, 1) == 6.0
+    assert row["p90_hours"] == round(trends.percentile(seconds, 0.9) / 3600, 1) == 24.0
     assert row["sla"] == "1 hari kerja"
     # due Tuesday 16:00 WIB = 31 hours after Monday 09:00: the 30-hour one still met it
     assert (row["met"], row["missed"], row["met_pct"]) == (4, 0, 100.0)
@@ -138,8 +138,8 @@ def test_cases_open_by_stage_and_per_year_by_type(app, session, frozen):
                         username=office.pendamping.username)
     with app.app_context(), unit_of_work() as s:
         manager = s.get(type(office.kepala), office.kepala.id)
-        years = stats.cases_per_year(s, user=manager, now=T0)
-        stages = stats.open_by_stage(s, user=manager)
+        years = trends.cases_per_year(s, user=manager, now=T0)
+        stages = trends.open_by_stage(s, user=manager)
     assert years["years"] == ["2024", "2025", "2026"]
     assert years["counts"]["2024"] == {"ktp": 2, "kta": 1}
     assert years["counts"]["2025"] == {"ktp": 1}

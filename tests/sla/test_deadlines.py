@@ -12,7 +12,7 @@ from server.audit.models import AuditEvent
 from server.db import unit_of_work
 from server.errors import ConflictError, PermissionDeniedError, ValidationFailedError
 from server.notifications.models import Notification
-from server.sla import jobs, settings
+from server.sla import jobs, pausing, settings
 from server.sla import policy as policy_mod
 from server.sla import service as sla_service
 from server.sla.models import CaseSla, TaskSla
@@ -67,7 +67,7 @@ def test_legal_policy_key_gives_the_statutory_deadline_and_cannot_be_paused(app,
         assert (sla.source, sla.policy_key, sla.binding, sla.never_suppress) == ("legal", legal.key, "L", True)
         tasks_service.claim(s, task_id=task.id, user=h.user(s, "pendamping"), now=T0)
     with app.app_context(), pytest.raises(ConflictError) as err, unit_of_work() as s:
-        sla_service.pause(s, task_id=task.id, user=h.user(s, "pendamping"), now=T0, reason="menunggu korban")
+        pausing.pause(s, task_id=task.id, user=h.user(s, "pendamping"), now=T0, reason="menunggu korban")
     assert err.value.code == "sla_not_pausable"
 
 
@@ -102,14 +102,14 @@ def test_pause_and_resume_on_a_calendar_clock_move_the_deadline_by_the_time_paus
         pendamping = h.user(s, "pendamping")
         tasks_service.claim(s, task_id=task.id, user=pendamping, now=T0)
         with pytest.raises(ValidationFailedError):
-            sla_service.pause(s, task_id=task.id, user=pendamping, now=T0, reason="  ")
+            pausing.pause(s, task_id=task.id, user=pendamping, now=T0, reason="  ")
         with pytest.raises(PermissionDeniedError):
-            sla_service.pause(s, task_id=task.id, user=h.user(s, "intake"), now=T0, reason="x")
-        sla_service.pause(s, task_id=task.id, user=pendamping, now=T0 + timedelta(hours=1), reason="menunggu korban")
+            pausing.pause(s, task_id=task.id, user=h.user(s, "intake"), now=T0, reason="x")
+        pausing.pause(s, task_id=task.id, user=pendamping, now=T0 + timedelta(hours=1), reason="menunggu korban")
         assert task.sla_state == "paused"
         with pytest.raises(ConflictError):
-            sla_service.pause(s, task_id=task.id, user=pendamping, now=T0 + timedelta(hours=2), reason="lagi")
-        sla_service.resume(s, task_id=task.id, user=pendamping, now=T0 + timedelta(hours=6))
+            pausing.pause(s, task_id=task.id, user=pendamping, now=T0 + timedelta(hours=2), reason="lagi")
+        pausing.resume(s, task_id=task.id, user=pendamping, now=T0 + timedelta(hours=6))
         assert task.paused_seconds == 5 * 3600
         assert task.due_at == T0 + timedelta(hours=53)
         assert task.warn_at == task.due_at - timedelta(hours=12)  # the same 25 % of the window before the end
@@ -127,8 +127,8 @@ def test_pause_on_a_working_day_clock_counts_office_hours_only(app, session):
         task = h.start(s, "sla_wd", T0).new_tasks[0]
         assert task.due_at == wib(2026, 11, 25, 16)  # Wednesday close of business
         kepala = h.user(s, "kepala")  # a manager of the office may pause too
-        sla_service.pause(s, task_id=task.id, user=kepala, now=wib(2026, 11, 23, 15), reason="menunggu dokumen")
-        sla_service.resume(s, task_id=task.id, user=kepala, now=wib(2026, 11, 24, 10))
+        pausing.pause(s, task_id=task.id, user=kepala, now=wib(2026, 11, 23, 15), reason="menunggu dokumen")
+        pausing.resume(s, task_id=task.id, user=kepala, now=wib(2026, 11, 24, 10))
         # Monday 15-16 and Tuesday 08-10 are office time: 3 hours, added through office hours.
         assert task.paused_seconds == 3 * 3600
         assert task.due_at == wib(2026, 11, 26, 11)
@@ -143,7 +143,7 @@ def test_completing_a_paused_task_folds_the_pause_and_records_met(app, session):
         task = h.start(s, "sla_fold", T0).new_tasks[0]
         pendamping = h.user(s, "pendamping")
         tasks_service.claim(s, task_id=task.id, user=pendamping, now=T0)
-        sla_service.pause(s, task_id=task.id, user=pendamping, now=T0 + timedelta(hours=1), reason="menunggu")
+        pausing.pause(s, task_id=task.id, user=pendamping, now=T0 + timedelta(hours=1), reason="menunggu")
         done = tasks_service.complete(s, task_id=task.id, user=pendamping, data={"keputusan": "setuju"},
                                       now=T0 + timedelta(hours=4))
         assert done.task.paused_since is None
@@ -204,9 +204,9 @@ def test_states_move_on_and_each_notifies_once_with_escalation(app, session):
     for hours, state in steps:
         with app.app_context(), unit_of_work() as s:
             if hours == "pause":
-                sla_service.pause(s, task_id=task.id, user=pendamping, now=T0 + timedelta(hours=state), reason="x")
+                pausing.pause(s, task_id=task.id, user=pendamping, now=T0 + timedelta(hours=state), reason="x")
             elif hours == "resume":
-                sla_service.resume(s, task_id=task.id, user=pendamping, now=T0 + timedelta(hours=state))
+                pausing.resume(s, task_id=task.id, user=pendamping, now=T0 + timedelta(hours=state))
             else:
                 sweep(s, T0 + timedelta(hours=hours))
                 assert s.get(Task, task.id).sla_state == state, hours

@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 
 from server.db import unit_of_work
-from server.sla import service as sla_service
+from server.sla import pausing
 from server.tasks import service as tasks_service
 from tests.conftest import T0
 from tests.sla import helpers as h
@@ -25,7 +25,7 @@ def test_inbox_filters_by_live_state_and_due_date_and_shows_lateness(app, sessio
         konsultasi = h.start(s, "konsultasi", T0, username=office.pendamping.username).new_tasks[0]
         for t in (*tasks, konsultasi):
             tasks_service.claim(s, task_id=t.id, user=office.pendamping, now=T0)
-        sla_service.pause(s, task_id=tasks[2].id, user=office.pendamping, now=T0 + timedelta(hours=2), reason="x")
+        pausing.pause(s, task_id=tasks[2].id, user=office.pendamping, now=T0 + timedelta(hours=2), reason="x")
     # 4.5 h on: the first is late (due 4 h), the second at risk (due 5 h, warns at 4 h), the third paused;
     # the worker has not run, so the stored states still say on_track: the filter must not trust them.
     frozen.now = T0 + timedelta(hours=4, minutes=30)

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 from server import clock, create_app
 from server.extensions import db
@@ -50,7 +51,9 @@ def _fresh_database(tmp_path_factory: pytest.TempPathFactory, tag: str) -> Itera
     base = make_url(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1)
                     if PG_URL.startswith("postgresql://") else PG_URL)
     name = f"sinergi_test_{tag}_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    # A fresh connection each time: the outage test restarts the PostgreSQL cluster mid-session,
+    # which would leave a pooled admin connection dead for the teardown.
+    admin = create_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool)
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:

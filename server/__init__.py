@@ -111,7 +111,7 @@ def _install_guards(app: Flask) -> None:
     from server.web import current_user_or_none
 
     max_id = 2**63 - 1
-    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    hops = int(app.config["TRUSTED_PROXIES"] or 0)
     if hops > 0:
         # Behind N reverse proxies (nginx terminating TLS): take the client address and scheme from their
         # X-Forwarded-* headers, so the audit log records who connected and HSTS/secure checks see HTTPS.

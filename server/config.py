@@ -23,9 +23,14 @@ DEFAULTS: dict[str, object] = {
     "EMBEDDED_WORKER": None,  # None = on for SQLite, off otherwise
     "WORKER_POLL_SECONDS": 2.0,
     # Security.
+    # A web session ends after this long without a request, and at the latest after SESSION_LIFETIME_MINUTES.
+    "SESSION_IDLE_MINUTES": 60,
     "SESSION_LIFETIME_MINUTES": 480,
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_LOCKOUT_MINUTES": 15,
+    # Failed logins from one client address within the lockout window before that address is refused
+    # (web form and API token alike), whatever usernames it tries; 0 = no per-address limit.
+    "LOGIN_MAX_FAILURES_PER_IP": 30,
     "API_TOKEN_HOURS": 12,
     "SECURE_COOKIES": False,
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
@@ -33,6 +38,12 @@ DEFAULTS: dict[str, object] = {
     "MAX_BPMN_BYTES": 2 * 1024 * 1024,
     "MAX_BPMN_ELEMENTS": 20000,
     "SANDBOX_TIME_LIMIT_SECONDS": 1.0,
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto headers are believed. 0 = none: leave
+    # it at 0 without a proxy, or clients can forge the address the audit log records.
+    "TRUSTED_PROXIES": 0,
+    # Attachments: None = <instance folder>/attachments (outside the static folder); the largest upload.
+    "ATTACHMENT_DIR": None,
+    "ATTACHMENT_MAX_BYTES": 10 * 1024 * 1024,
     # Public complaint page.
     "PUBLIC_INTAKE_ENABLED": False,
     # Mail: None host means write mail to the log.

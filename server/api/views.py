@@ -69,7 +69,7 @@ def token() -> Any:
                 session, username=username[:64], password=password[:200], now=now, ip=client_ip(),
                 max_failures=current_app.config["LOGIN_MAX_FAILURES"],
                 lockout_minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"],
-                max_failures_per_ip=int(current_app.config.get("LOGIN_MAX_FAILURES_PER_IP", 30)))
+                max_failures_per_ip=int(current_app.config["LOGIN_MAX_FAILURES_PER_IP"]))
         except DomainError as exc:
             failure = exc
         else:

@@ -20,12 +20,6 @@ from server.web import client_ip, current_user_or_none
 bp = Blueprint("attachments", __name__)
 api_bp = Blueprint("attachments_api", __name__, url_prefix="/api/v1")
 
-#: Settings of this domain (the environment or the app's config may override them).
-DEFAULTS: dict[str, Any] = {
-    "ATTACHMENT_DIR": None,  # None = <instance folder>/attachments, outside the static folder
-    "ATTACHMENT_MAX_BYTES": 10 * 1024 * 1024,
-}
-
 
 def _user() -> User:
     user = current_user_or_none()
@@ -147,8 +141,6 @@ def case_attachments(case: Any) -> dict[str, Any]:
 
 
 def init_app(app: Flask) -> None:
-    for key, value in DEFAULTS.items():
-        app.config.setdefault(key, value)
     from server.extensions import csrf
 
     csrf.exempt(api_bp)

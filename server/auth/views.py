@@ -25,14 +25,9 @@ from server.web import client_ip, current_user_or_none
 
 bp = Blueprint("auth", __name__)
 
-#: Settings this blueprint adds (the environment or the app's config may override them).
-DEFAULTS = {"SESSION_IDLE_MINUTES": 60, "LOGIN_MAX_FAILURES_PER_IP": 30}
-
 
 @bp.record_once
 def _configure(state: Any) -> None:
-    for key, value in DEFAULTS.items():
-        state.app.config.setdefault(key, value)
     from server.api import openapi
 
     openapi.extra_meta("auth.revoke_all", "Revoke every API token of the current user and end their web sessions")

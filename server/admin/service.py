@@ -137,13 +137,18 @@ def set_active(session: Session, *, user_id: int, active: bool, actor: User, now
 
 def reset_password(session: Session, *, user_id: int, password: str | None, actor: User,
                    now: datetime) -> str:
-    """Set a new password (argon2); a random one is generated when none is given. Returns it once."""
+    """Set a new password (argon2); a random one is generated when none is given. Returns it once.
+
+    Whoever knew the old password may have a session or a token: the user's API tokens are revoked and
+    their web sessions ended, so only the new password gets anyone in.
+    """
     user = get_user(session, user_id)
     new = password or secrets.token_urlsafe(12)
     user.password_hash = auth_service.hash_password(check_password(new))
     user.failed_logins, user.locked_until = 0, None
     session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
                     .values(revoked_at=now))
+    auth_service.end_sessions(session, user=user, now=now, reason="password_reset")
     audit.record(session, action="admin.password_reset", actor=actor, now=now, object_type="user",
                  object_id=user.id, details={"username": user.username, "generated": not password})
     return new

@@ -132,3 +132,36 @@ def test_many_failures_from_one_address_are_throttled(app, client, frozen):
     assert _token(client, "kepala").status_code == 201  # other addresses are not affected
     frozen.advance(minutes=app.config["LOGIN_LOCKOUT_MINUTES"], seconds=1)
     assert _token(sprayer, "kepala").status_code == 201
+
+
+def test_an_admin_password_reset_ends_the_users_sessions_and_tokens(app, session):
+    from server.audit.models import AuditEvent
+    from server.auth.models import User
+    from tests.conftest import Web, csrf_from
+
+    worker = app.test_client()
+    assert Web(worker).login("profesional").status_code == 302
+    bearer = {"Authorization": f"Bearer {_token(worker, 'profesional').get_json()['token']}"}
+    assert _inbox(worker) == 200 and worker.get("/api/v1/me", headers=bearer).status_code == 200
+    with app.app_context():
+        user_id = db.session.execute(select(User.id).where(User.username == "profesional")).scalar_one()
+
+    admin, _ = signed_in(app, "admin")
+    page = admin.get(f"/admin/users/{user_id}/").get_data(as_text=True)
+    resp = admin.post(f"/admin/users/{user_id}/password",
+                      data={"password": "rahasia-panjang-2", "csrf_token": csrf_from(page)})
+    assert resp.status_code == 200
+
+    gone = worker.get("/inbox")
+    assert gone.status_code == 401
+    assert 'action="/login?next=/inbox"' in gone.get_data(as_text=True)  # the login form, not the inbox
+    assert worker.get("/api/v1/me", headers=bearer).status_code == 401
+    assert admin.get("/admin/users/").status_code == 200  # the admin's own session is untouched
+    with app.app_context():
+        events = db.session.execute(select(AuditEvent).where(AuditEvent.action.in_(
+            ("admin.password_reset", "sessions.ended")))).scalars().all()
+    reset = [e for e in events if e.action == "admin.password_reset" and e.object_id == str(user_id)]
+    assert reset and reset[-1].actor_name == "admin"
+    ended = [e for e in events if e.action == "sessions.ended" and e.actor_id == user_id]
+    assert ended and ended[-1].details == {"reason": "password_reset"}
+    assert Web(app.test_client()).login("profesional", "rahasia-panjang-2").status_code == 302

@@ -18,6 +18,7 @@ from server.db import unit_of_work
 from server.errors import DomainError, NotFoundError, PayloadTooLargeError
 from server.forms import service as forms_service
 from server.forms.models import FormVersion
+from server.referrals import service as referrals_service
 from server.tasks import service as tasks_service
 from server.web import client_ip, current_user_or_none
 from server.workflows import service as workflows_service
@@ -305,6 +306,7 @@ def message(name: str) -> Any:
     with unit_of_work() as session:
         case = cases_service.get_case(session, case_id)
         cases_service.require_visible(session, _user(), case)
+        referrals_service.refuse_direct_message(session, name=name, case_id=case_id)
         result = cases_service.deliver_message(session, name=name[:100], case_id=case_id, payload=payload,
                                                user=_user(), now=clock.utcnow())
         out = {"case": s.dump_case(result.case), "next_tasks": [s.dump_task(t) for t in result.new_tasks]}

@@ -1,6 +1,7 @@
 """Referrals: created when a referral task completes, answered by the partner (or for it by staff),
-revoked by the manager. Every step goes to the waiting case as the ``jawaban_rujukan`` message,
-through the same code path as ``POST /api/v1/messages/jawaban_rujukan``.
+revoked by the manager. Every step goes to the waiting case as the ``jawaban_rujukan`` message, and only
+from here: the generic ``POST /api/v1/messages/<name>`` refuses the messages this domain owns (see
+``refuse_direct_message``), so a case never holds an answer its referral does not record.
 
 Correlation: the workflows wait for the answer right after the referral task, so a new referral owns
 the case's catch event (``awaiting_answer``). Its first answer is delivered to the engine; later steps
@@ -24,7 +25,13 @@ from server.auth.permissions import Role
 from server.cases import access
 from server.cases import service as cases_service
 from server.cases.models import Case
-from server.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationFailedError
+from server.errors import (
+    ConflictError,
+    DomainError,
+    NotFoundError,
+    PermissionDeniedError,
+    ValidationFailedError,
+)
 from server.notifications import service as notify
 from server.referrals import agencies, consent
 from server.referrals.models import Referral
@@ -38,6 +45,8 @@ from server.referrals.states import (
 from server.tasks.models import Task
 
 MESSAGE = "jawaban_rujukan"
+#: Messages only this domain delivers to a case: sent any other way, the referral would not know its answer.
+OWNED_MESSAGES = frozenset({MESSAGE})
 REFERRAL_PROPERTY = "referral"
 #: Keys of the referral form that are the office's own bookkeeping, not for the partner.
 PRIVATE_KEYS = frozenset({"persetujuan_berbagi_ok", consent.SHARE_FIELD})
@@ -94,8 +103,8 @@ def create(session: Session, *, task: Task, case: Case, data: dict[str, Any], us
         select(Referral).join(Task, Task.id == Referral.task_id)
         .where(Referral.case_id == case.id, Task.bpmn_id == task.bpmn_id).order_by(Referral.id.desc()).limit(1)
     ).scalar_one_or_none()
-    # The same referral step runs again only after its wait ended, even if that answer came from
-    # outside this domain (a direct POST /api/v1/messages/jawaban_rujukan): that wait is no longer theirs.
+    # The same referral step runs again only after its wait ended (an answer delivered before the generic
+    # message endpoint refused jawaban_rujukan may have ended it without the referral): no longer theirs.
     for other in session.execute(
         select(Referral).join(Task, Task.id == Referral.task_id)
         .where(Referral.case_id == case.id, Referral.awaiting_answer.is_(True), Task.bpmn_id == task.bpmn_id)
@@ -239,6 +248,29 @@ def _status_label(status: ReferralStatus) -> str:
     from server.referrals.states import referral_label
 
     return referral_label(status)
+
+
+class AnswerThroughReferralError(DomainError):
+    """A referral answer sent as a bare message: it would move the case and leave the referral unanswered."""
+
+    code = "use_referral_answer"  # 400: the request is wrong, not the case's state
+
+
+def refuse_direct_message(session: Session, *, name: str, case_id: int) -> None:
+    """Refuse a message this domain owns, naming the endpoint that records it on the referral (with the id of
+    the case's referral that awaits an answer, when there is one)."""
+    if name not in OWNED_MESSAGES:
+        return
+    waiting = session.execute(
+        select(Referral.id).where(Referral.case_id == case_id, Referral.awaiting_answer.is_(True))
+        .order_by(Referral.id.desc()).limit(1)
+    ).scalar_one_or_none()
+    endpoint = f"POST /api/v1/referrals/{waiting if waiting is not None else '<id>'}/answer"
+    raise AnswerThroughReferralError(
+        gettext("%(name)s is the answer to a referral: record it with %(endpoint)s (partners: "
+                "POST /api/v1/partner/referrals/<id>/answer), so that the referral shows it.",
+                name=name, endpoint=endpoint),
+        details=[{"field": "name", "referral_id": waiting, "endpoint": endpoint}])
 
 
 # --- reading ------------------------------------------------------------------------------------------

@@ -177,3 +177,32 @@ def test_a_partner_cannot_answer_what_the_state_does_not_allow(app, session, api
     assert h.referral(app, sent.id).status == "accepted"
     with pytest.raises(ValidationFailedError):
         _answer(app, sent.id, ReferralStatus.REVOKED)
+
+
+def test_the_generic_message_endpoint_refuses_referral_answers(app, session, api, frozen):
+    case = h.start(app)
+    sent = h.refer(app, case.case_id)
+    worker = api("pendamping")
+    resp = worker.post("/api/v1/messages/jawaban_rujukan",
+                       json={"case_id": case.case_id, "payload": {"status": "diterima", "mitra": "polres_unit_ppa"}})
+    assert resp.status_code == 400
+    body = resp.get_json()
+    assert body["code"] == "use_referral_answer"
+    assert f"POST /api/v1/referrals/{sent.id}/answer" in body["message"]
+    assert body["details"][0]["referral_id"] == sent.id
+    # Nothing moved: the referral still awaits its answer and so does the case.
+    still = h.referral(app, sent.id)
+    assert still.status == "sent" and still.awaiting_answer
+    assert "jawaban_rujukan" not in h.case_data(app, case.case_id)
+    assert ("case.message", {"message": "jawaban_rujukan"}) not in h.audit_actions(app, case.case_id)
+    # Messages the referrals domain does not own still go through the generic endpoint (this case waits for none).
+    other = worker.post("/api/v1/messages/izin_penyidik", json={"case_id": case.case_id, "payload": {}})
+    assert other.status_code == 409 and other.get_json()["code"] == "not_waiting"
+
+    # The endpoint the error names records the answer on the referral and delivers it to the case.
+    resp = worker.post(f"/api/v1/referrals/{sent.id}/answer", json={"status": "diterima", "petugas": "Bripka Ani"})
+    assert resp.status_code == 200, resp.get_json()
+    answered = h.referral(app, sent.id)
+    assert answered.status == "accepted" and not answered.awaiting_answer and answered.officer == "Bripka Ani"
+    assert h.case_data(app, case.case_id)["jawaban_rujukan"]["rujukan_id"] == sent.id
+    assert ("case.message", {"message": "jawaban_rujukan"}) in h.audit_actions(app, case.case_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from markupsafe import Markup
@@ -67,9 +67,14 @@ def render_form(schema: Schema, ui_schema: Mapping[str, Any] | None, data: Any, 
 
 
 def render_readonly(schema: Schema, ui_schema: Mapping[str, Any] | None, data: Any,
-                    translate: Translate | None = identity) -> Markup:
-    """Show submitted data as a definition list, with labels and option titles."""
-    view = _Readonly(schema, translate or identity)
+                    translate: Translate | None = identity, *,
+                    formats: Mapping[str, Callable[[str], str]] | None = None) -> Markup:
+    """Show submitted data as a definition list, with labels and option titles.
+
+    ``formats`` maps a string format (``date``, ``date-time``) to how the reader writes such a value;
+    without one the stored text is shown.
+    """
+    view = _Readonly(schema, translate or identity, formats or {})
     content = view.object(schema, ui_schema or {}, data if isinstance(data, Mapping) else {})
     if not content:
         _ = view.tr
@@ -437,8 +442,9 @@ def _number_attrs(node: Schema) -> dict[str, Any]:
 
 
 class _Readonly:
-    def __init__(self, root: Schema, translate: Translate) -> None:
-        self.root, self.tr = root, translate
+    def __init__(self, root: Schema, translate: Translate,
+                 formats: Mapping[str, Callable[[str], str]] | None = None) -> None:
+        self.root, self.tr, self.formats = root, translate, formats or {}
 
     def object(self, node: Any, ui: Mapping[str, Any], data: Mapping[str, Any]) -> Markup:
         layout = object_layout(node, self.root)
@@ -480,6 +486,9 @@ class _Readonly:
             _ = self.tr
             return _html("{}", _("Yes") if value else _("No"))
         text = form_string(value)
+        shown = self.formats.get(str(node.get("format")))
+        if shown is not None and isinstance(value, str):
+            return _html("{}", shown(value))
         if node.get("format") == "date-time":
             text = text.replace("T", " ", 1)
         return _html("{}", text)

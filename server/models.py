@@ -1,5 +1,6 @@
 """Imports every model module so that metadata (and Alembic) sees all tables."""
 
+from server import generation  # noqa: F401
 from server.audit import models as audit_models  # noqa: F401
 from server.auth import models as auth_models  # noqa: F401
 from server.cases import models as cases_models  # noqa: F401

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Column, ForeignKey, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from server import generation
 from server.db import Base
 
 user_group = Table(
@@ -109,3 +110,6 @@ class ApiToken(Base):
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
     user: Mapped[User] = relationship(lazy="joined")
+
+# Hot paths cache what these hold (server/generation.py): every change renews the generation.
+generation.watch(Group, LaneMapping)

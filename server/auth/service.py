@@ -11,6 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from server import generation
 from server.audit import service as audit
 from server.auth.models import ApiToken, Group, LaneMapping, Unit, User
 from server.errors import AuthenticationError, DomainError, NotFoundError
@@ -193,6 +194,21 @@ def group_for_lane(session: Session, lane: str | None) -> Group | None:
     if mapping is not None:
         return mapping.group
     return get_group(session, lane)
+
+
+_lane_groups = generation.Cache("lane_groups")
+
+
+def group_id_for_lane(session: Session, lane: str | None) -> int | None:
+    """``group_for_lane(...).id``, cached per configuration generation (a hot path: every new task)."""
+    if not lane:
+        return None
+
+    def compute() -> int | None:
+        group = group_for_lane(session, lane)
+        return group.id if group is not None else None
+
+    return _lane_groups.get(session, lane, compute)
 
 
 def create_user(session: Session, *, username: str, password: str, now: datetime, full_name: str = "",

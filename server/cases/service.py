@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from server.audit import service as audit
 from server.auth import service as auth_service
@@ -96,8 +96,13 @@ def start_case(session: Session, *, workflow_key: str, user: User, now: datetime
     return StepResult(case, new_tasks, instance.thrown)
 
 
-def load_instance(case: Case) -> engine_mod.Instance:
-    parsed = workflows_service.parsed(case.workflow_version)
+def load_instance(case: Case, content_hash: str | None = None) -> engine_mod.Instance:
+    """The case's engine instance. With the version's ``content_hash`` known (``lock_task_case``), the
+    version row is read only if its definition is not parsed yet in this process."""
+    if content_hash is None:
+        parsed = workflows_service.parsed(case.workflow_version)
+    else:
+        parsed = engine_mod.definitions.get(lambda: case.workflow_version.bpmn_xml.encode("utf-8"), content_hash)
     return workflows_service.get_engine().load(parsed, case.engine_state)
 
 
@@ -115,7 +120,7 @@ def save_instance(session: Session, *, case: Case, instance: engine_mod.Instance
         case.closed_at = now
         ends = instance.end_events_reached()
         case.outcome = ends[-1] if ends else None
-    return sync_tasks(session, case=case, instance=instance, now=now)
+    return sync_tasks(session, case=case, instance=instance, now=now, data=data)
 
 
 def _case_type(data: dict[str, Any]) -> str | None:
@@ -123,34 +128,39 @@ def _case_type(data: dict[str, Any]) -> str | None:
     return str(value) if isinstance(value, str) else None
 
 
-def sync_tasks(session: Session, *, case: Case, instance: engine_mod.Instance, now: datetime) -> list[Task]:
+def sync_tasks(session: Session, *, case: Case, instance: engine_mod.Instance, now: datetime,
+               data: dict[str, Any] | None = None) -> list[Task]:
+    """Mirror the engine's READY human tasks: close rows the engine moved past, insert new ones with
+    their group, form version and deadline. New rows are written once, in one flush."""
     from server.sla import service as sla_service
 
     ready = {t.id: t for t in instance.ready_human_tasks()}
-    open_rows = {t.engine_task_id: t for t in session.execute(
-        select(Task).where(Task.case_id == case.id, Task.status == "open")
-    ).scalars()}
-    for engine_id, row in open_rows.items():
-        if engine_id not in ready:
-            row.status = "cancelled"
-            row.completed_at = now
-            sla_service.on_task_closed(task=row, now=now)
     created = []
-    for engine_id, ht in ready.items():
-        if engine_id in open_rows:
-            continue
-        group = auth_service.group_for_lane(session, ht.lane)
-        form_key = forms_service.key_from_filename(ht.form_file) if ht.form_file else None
-        form_version = forms_service.get_active(session, form_key) if form_key else None
-        task = Task(case_id=case.id, engine_task_id=engine_id, bpmn_id=ht.bpmn_id, name=ht.name, lane=ht.lane,
-                    group_id=group.id if group else None, form_key=form_key,
-                    form_version_id=form_version.id if form_version else None, status="open", created_at=now,
-                    paused_seconds=0)
-        task.case = case
-        session.add(task)
-        sla_service.on_task_created(session=session, task=task, case=case, properties=ht.properties,
-                                    data=instance.data, now=now)
-        created.append(task)
+    with session.no_autoflush:
+        # Not flushed yet: a row this step just closed is still open in the database, not in memory.
+        open_rows = {t.engine_task_id: t for t in session.execute(
+            select(Task).where(Task.case_id == case.id, Task.status == "open").options(lazyload(Task.case))
+        ).scalars() if t.status == "open"}
+        for engine_id, row in open_rows.items():
+            if engine_id not in ready:
+                row.status = "cancelled"
+                row.completed_at = now
+                sla_service.on_task_closed(task=row, now=now)
+        for engine_id, ht in ready.items():
+            if engine_id in open_rows:
+                continue
+            form_key = forms_service.key_from_filename(ht.form_file) if ht.form_file else None
+            task = Task(case_id=case.id, engine_task_id=engine_id, bpmn_id=ht.bpmn_id, name=ht.name, lane=ht.lane,
+                        group_id=auth_service.group_id_for_lane(session, ht.lane), form_key=form_key,
+                        form_version_id=forms_service.active_version_id(session, form_key) if form_key else None,
+                        status="open", created_at=now, paused_seconds=0)
+            task.case = case
+            if data is None:
+                data = instance.data
+            sla_service.on_task_created(session=session, task=task, case=case, properties=ht.properties,
+                                        data=data, now=now, definition=instance.definition)
+            session.add(task)
+            created.append(task)
     session.flush()
     return created
 
@@ -184,6 +194,21 @@ def lock_case(session: Session, case_id: int) -> Case:
     if case is None:
         raise NotFoundError()
     return case
+
+
+def lock_task_case(session: Session, task_id: int) -> tuple[Case, str]:
+    """Lock the case a task belongs to (as ``lock_case``), in one statement that also returns the content
+    hash of the case's workflow version, without loading the version row. Raises NotFoundError."""
+    row = session.execute(
+        select(Case, WorkflowVersion.content_hash)
+        .join(WorkflowVersion, WorkflowVersion.id == Case.workflow_version_id)
+        .where(Case.id == select(Task.case_id).where(Task.id == task_id).scalar_subquery())
+        .options(lazyload(Case.workflow_version))
+        .with_for_update(key_share=True, of=Case).execution_options(populate_existing=True)
+    ).one_or_none()
+    if row is None:
+        raise NotFoundError()
+    return row[0], row[1]
 
 
 def list_cases(session: Session, *, user: User, status: str | None = None, workflow: str | None = None,

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from server import generation
 from server.db import Base
 
 
@@ -40,3 +41,6 @@ class FormVersion(Base):
     created_at: Mapped[datetime]
     comment: Mapped[str] = mapped_column(Text, default="")
     form: Mapped[FormDefinition] = relationship(back_populates="versions", foreign_keys=[form_id])
+
+# Hot paths cache what these hold (server/generation.py): every change renews the generation.
+generation.watch(FormDefinition)

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from server import generation
 from server.audit import service as audit
 from server.errors import NotFoundError, ValidationFailedError
 from server.forms import schema as schema_mod
@@ -41,6 +42,20 @@ def get_definition(session: Session, key: str) -> FormDefinition | None:
 def get_active(session: Session, key: str) -> FormVersion | None:
     definition = get_definition(session, key)
     return definition.active_version if definition else None
+
+
+_active_ids = generation.Cache("active_form_versions")
+
+
+def active_version_id(session: Session, key: str) -> int | None:
+    """The id of a form's active version, cached per configuration generation (every new task asks)."""
+
+    def compute() -> int | None:
+        return session.execute(
+            select(FormDefinition.active_version_id).where(FormDefinition.key == key)
+        ).scalar_one_or_none()
+
+    return _active_ids.get(session, key, compute)
 
 
 def get_version(session: Session, key: str, number: int) -> FormVersion:

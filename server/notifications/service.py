@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from server.audit import service as audit
-from server.auth.models import Group, User
+from server.auth.models import User, user_group
 from server.auth.permissions import CASE_ROLES, Role
 from server.notifications.models import Notification, OutboxMessage
 
@@ -120,8 +120,10 @@ def tasks_created(session: Session, *, tasks: list[Any], now: datetime) -> None:
         if task.assignee_id is not None:
             users = [session.get(User, task.assignee_id)]
         elif task.group_id is not None:
-            group = session.get(Group, task.group_id)
-            users = list(group.users) if group else []
+            users = list(session.execute(
+                select(User).join(user_group, user_group.c.user_id == User.id)
+                .where(user_group.c.group_id == task.group_id).order_by(User.id).options(lazyload(User.groups))
+            ).scalars())
         else:
             users = []
         notify(session, users=[u for u in users if u is not None], kind="task_new",

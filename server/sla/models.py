@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from server import generation
 from server.cases.models import Case
 from server.db import Base
 from server.tasks.models import Task
@@ -95,3 +96,6 @@ Index("ix_task_status_completed", Task.status, Task.completed_at)
 Index("ix_case_open_unit", Case.unit_id,
       postgresql_where=Case.status == "open", sqlite_where=Case.status == "open",
       postgresql_include=["id", "workflow_version_id"])
+
+# Hot paths cache what these hold (server/generation.py): every change renews the generation.
+generation.watch(SlaPolicy, OfficeDay)

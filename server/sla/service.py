@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,6 +21,7 @@ from sqlalchemy import ColumnElement, literal, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session, object_session
 
+from server import generation
 from server.auth.permissions import Role
 from server.sla import policy as policy_mod
 from server.sla.calendar import WorkingCalendar
@@ -48,6 +50,7 @@ _settings = CalendarSettings()
 _cache_lock = threading.Lock()
 _cache: dict[tuple[Any, ...], WorkingCalendar] = {}
 _timer_cache: dict[str, dict[str, str]] = {}
+_office_days = generation.Cache("office_days", size=4)
 
 
 def configure(config: Any) -> None:
@@ -66,8 +69,9 @@ def office_zone() -> ZoneInfo:
 
 def calendar(session: Session) -> WorkingCalendar:
     """The office's working calendar: national holidays plus office-defined days (cached by content)."""
-    days = session.execute(select(OfficeDay.day, OfficeDay.is_open, OfficeDay.name).order_by(OfficeDay.day)).all()
-    key = (_settings, tuple(days))
+    days = _office_days.get(session, "days", lambda: tuple(session.execute(
+        select(OfficeDay.day, OfficeDay.is_open, OfficeDay.name).order_by(OfficeDay.day)).all()))
+    key = (_settings, days)
     with _cache_lock:
         cal = _cache.get(key)
         if cal is None:
@@ -106,7 +110,7 @@ def _legal(properties: dict[str, str]) -> policy_mod.SlaPolicy | None:
 
 def policy_for(session: Session, *, workflow_key: str, bpmn_id: str, properties: dict[str, str],
                timer_durations: dict[str, str] | None = None,
-               overrides: dict[str, SlaPolicy] | None = None) -> EffectivePolicy | None:
+               overrides: dict[str, Override] | None = None) -> EffectivePolicy | None:
     """An admin override wins; then a legal policy key, the task's ``sla*`` properties, a boundary timer.
 
     ``overrides`` (bpmn_id → row) saves the lookup when the caller already has the workflow's overrides.
@@ -117,7 +121,7 @@ def policy_for(session: Session, *, workflow_key: str, bpmn_id: str, properties:
         legal_fields = {"policy_key": legal.key, "binding": legal.binding.value,
                         "never_suppress": legal.never_suppress}
     if overrides is None:
-        overrides = _overrides(session, workflow_key, bpmn_id)
+        overrides = _overrides(session, workflow_key)
     override = overrides.get(bpmn_id)
     if override is not None:
         # An office may tighten or relax a deadline, but a legal one stays flagged (never suppressed).
@@ -141,11 +145,31 @@ def policy_for(session: Session, *, workflow_key: str, bpmn_id: str, properties:
     return None
 
 
-def _overrides(session: Session, workflow_key: str, bpmn_id: str) -> dict[str, SlaPolicy]:
-    """The admin overrides of one task and of the whole case, in one query."""
-    rows = session.execute(select(SlaPolicy).where(SlaPolicy.workflow_key == workflow_key,
-                                                   SlaPolicy.bpmn_id.in_([bpmn_id, CASE_WIDE]))).scalars()
-    return {row.bpmn_id: row for row in rows}
+@dataclass(frozen=True)
+class Override:
+    """An admin's SLA policy row, as plain data (kept in a per-process cache)."""
+
+    bpmn_id: str
+    duration: str
+    start: str
+    warn_ratio: float
+    escalate_to: str | None
+    basis: str
+
+
+_override_cache = generation.Cache("sla_overrides")
+
+
+def _overrides(session: Session, workflow_key: str) -> dict[str, Override]:
+    """The admin overrides of a workflow's tasks and of the whole case (``bpmn_id → Override``),
+    cached per configuration generation."""
+
+    def compute() -> dict[str, Override]:
+        rows = session.execute(select(SlaPolicy).where(SlaPolicy.workflow_key == workflow_key)).scalars()
+        return {row.bpmn_id: Override(row.bpmn_id, row.duration, row.start, row.warn_ratio, row.escalate_to,
+                                      row.basis or "") for row in rows}
+
+    return _override_cache.get(session, workflow_key, compute)
 
 
 _version_keys: dict[str, str] = {}
@@ -172,12 +196,17 @@ def version_timer_durations(version: Any) -> dict[str, str]:
     return boundary_timer_durations(version.bpmn_xml, version.content_hash)
 
 
-def boundary_timer_durations(xml: str, content_hash: str) -> dict[str, str]:
-    """``{task bpmn_id: ISO duration}`` of literal boundary timers (interrupting ones win, then the shortest)."""
+def boundary_timer_durations(xml: str | Callable[[], str], content_hash: str) -> dict[str, str]:
+    """``{task bpmn_id: ISO duration}`` of literal boundary timers (interrupting ones win, then the shortest).
+
+    ``xml`` may be a callable, called only when the durations of ``content_hash`` are not cached yet.
+    """
     with _cache_lock:
         cached = _timer_cache.get(content_hash)
     if cached is not None:
         return cached
+    if callable(xml):
+        xml = xml()
     from server.workflows import engine as engine_mod
 
     found: dict[str, tuple[bool, int, str]] = {}
@@ -239,15 +268,28 @@ def _warn_at(start: datetime, due: datetime, base_due: datetime, warn_ratio: flo
 
 
 def on_task_created(*, session: Session, task: Any, case: Any, properties: dict[str, str],
-                    data: dict[str, Any], now: datetime) -> None:
-    """Give a new task its deadline and first SLA state (and the case its deadline, once)."""
-    version = case.workflow_version
-    workflow_key = _workflow_key(version)
-    overrides = _overrides(session, workflow_key, task.bpmn_id)
+                    data: dict[str, Any], now: datetime, definition: Any = None) -> None:
+    """Give a new task its deadline and first SLA state (and the case its deadline, once).
+
+    ``definition`` (the parsed workflow of the case) saves loading the case's version row.
+    """
+    if definition is not None:
+        workflow_key = definition.process_id
+
+        def xml() -> str:
+            from server.workflows.models import WorkflowVersion
+
+            return session.get(WorkflowVersion, case.workflow_version_id).bpmn_xml
+
+        timers = boundary_timer_durations(xml, definition.content_hash)
+    else:
+        workflow_key = _workflow_key(case.workflow_version)
+        timers = version_timer_durations(case.workflow_version)
+    overrides = _overrides(session, workflow_key)
     if CASE_WIDE in overrides:
         _ensure_case_sla(session, case=case, row=overrides[CASE_WIDE], now=now)
     policy = policy_for(session, workflow_key=workflow_key, bpmn_id=task.bpmn_id, properties=properties,
-                        timer_durations=version_timer_durations(version), overrides=overrides)
+                        timer_durations=timers, overrides=overrides)
     if policy is None:
         return
     try:
@@ -358,7 +400,7 @@ def fold_pause(session: Session, task: Task, now: datetime) -> int:
 # -- case-wide deadlines ----------------------------------------------------------------------------
 
 
-def _ensure_case_sla(session: Session, *, case: Any, row: SlaPolicy, now: datetime) -> None:
+def _ensure_case_sla(session: Session, *, case: Any, row: Override, now: datetime) -> None:
     """Give the case its deadline from the whole-case policy ``row`` (once: at its first task)."""
     if case.id is None or session.get(CaseSla, case.id) is not None:
         return

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy import case as sql_case
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from server.audit import service as audit
 from server.auth.models import User
@@ -192,23 +192,30 @@ def complete(session: Session, *, task_id: int, user: User, data: Any, now: date
     """Lock the case, check the user, validate, advance the engine, store everything; or change nothing."""
     from server.sla import service as sla_service
 
-    peek = get(session, task_id)
-    if not may_view(user, peek):
+    # Lock the case first (every step of a case locks it first), then the task row with its form
+    # version: two statements, nothing loaded twice.
+    case, content_hash = cases_service.lock_task_case(session, task_id)
+    row = session.execute(
+        select(Task, FormVersion).outerjoin(FormVersion, FormVersion.id == Task.form_version_id)
+        .where(Task.id == task_id).options(lazyload(Task.case))
+        .with_for_update(key_share=True, of=Task).execution_options(populate_existing=True)
+    ).one_or_none()
+    if row is None:
         raise NotFoundError()
-    case = cases_service.lock_case(session, peek.case_id)
-    task = _lock_task(session, task_id)
+    task, version = row
+    if not may_view(user, task):
+        raise NotFoundError()
     if task.status != "open":
         raise ConflictError(code="task_closed")
     if not may_work(user, task):
         if task.assignee_id not in (None, user.id):
             raise ConflictError(code="task_claimed")
         raise PermissionDeniedError()
-    version = form_version(session, task)
     cleaned = forms_service.validate_submission(version, data, translate=translate) if version else {}
     bad = sorted(set(cleaned) & cases_service.RESERVED_KEYS)
     if bad:
         raise ValidationFailedError(details=[{"field": k, "keyword": "reserved", "message": k} for k in bad])
-    instance = cases_service.load_instance(case)
+    instance = cases_service.load_instance(case, content_hash)
     properties = task_properties(instance, task.bpmn_id)
     hooks = _completion_hooks()
     for module in hooks:

@@ -54,6 +54,17 @@ def current(session: Session) -> str:
     return token
 
 
+def token_column() -> Any:
+    """The generation as a scalar subquery, to read it in a statement the caller runs anyway."""
+    return select(ConfigGeneration.token).where(ConfigGeneration.id == ROW_ID).scalar_subquery()
+
+
+def prime(session: Session, token: str | None) -> None:
+    """Remember the generation read through ``token_column`` for the rest of the transaction."""
+    if token is not None and _INFO_KEY not in session.info:
+        session.info[_INFO_KEY] = token
+
+
 def renew(session: Session) -> str:
     """Give the configuration a new generation (in the session's transaction)."""
     token = uuid.uuid4().hex

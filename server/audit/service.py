@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.orm import Session
 
 from server.audit.models import AuditEvent, AuditHead
@@ -61,25 +61,34 @@ def entry_hash(prev_hash: str, fields: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+#: The statements of every sealing, built once.
+_LOCK_HEAD = select(AuditHead.last_hash).where(AuditHead.id == 1).with_for_update()
+_INSERT_EVENT = insert(AuditEvent).returning(AuditEvent.id)
+_MOVE_HEAD = update(AuditHead).where(AuditHead.id == 1).values(
+    last_hash=bindparam("last_hash"), last_id=bindparam("last_id"))
+
+
 def _seal(session: Session) -> None:
+    """Chain and write the queued entries: lock the head, insert the entries, move the head. Core
+    statements on the session's connection (the hot path of every request that writes)."""
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
+    session.flush()  # rows the entries refer to (a new case, a new user) exist first
+    connection = session.connection()
+    head = connection.execute(_LOCK_HEAD).first()
     if head is None:
-        head = AuditHead(id=1, last_hash=GENESIS, last_id=0)
-        session.add(head)
-        session.flush()
-    prev = head.last_hash
+        connection.execute(insert(AuditHead).values(id=1, last_hash=GENESIS, last_id=0))
+        prev = GENESIS
+    else:
+        prev = head.last_hash
+    rows = []
     for fields in pending:
         digest = entry_hash(prev, fields)
-        row = AuditEvent(prev_hash=prev, hash=digest, **fields)
-        session.add(row)
+        rows.append({**fields, "prev_hash": prev, "hash": digest})
         prev = digest
-    session.flush()
-    head.last_hash = prev
-    head.last_id = row.id
-    session.flush()
+    last_id = max(connection.execute(_INSERT_EVENT, rows).scalars().all())
+    connection.execute(_MOVE_HEAD, {"last_hash": prev, "last_id": last_id})
 
 
 def install() -> None:

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload
 
+from server import generation
 from server.audit import service as audit
 from server.auth import service as auth_service
 from server.auth.models import User
@@ -138,9 +139,8 @@ def sync_tasks(session: Session, *, case: Case, instance: engine_mod.Instance, n
     created = []
     with session.no_autoflush:
         # Not flushed yet: a row this step just closed is still open in the database, not in memory.
-        open_rows = {t.engine_task_id: t for t in session.execute(
-            select(Task).where(Task.case_id == case.id, Task.status == "open").options(lazyload(Task.case))
-        ).scalars() if t.status == "open"}
+        open_rows = {t.engine_task_id: t for t in session.execute(_OPEN_TASKS, {"case_id": case.id}).scalars()
+                     if t.status == "open"}
         for engine_id, row in open_rows.items():
             if engine_id not in ready:
                 row.status = "cancelled"
@@ -196,18 +196,26 @@ def lock_case(session: Session, case_id: int) -> Case:
     return case
 
 
+#: Statements every completion runs, built once (building one costs more than running it on SQLite).
+_LOCK_TASK_CASE = (
+    select(Case, WorkflowVersion.content_hash, generation.token_column())
+    .join(WorkflowVersion, WorkflowVersion.id == Case.workflow_version_id)
+    .where(Case.id == select(Task.case_id).where(Task.id == bindparam("task_id")).scalar_subquery())
+    .options(lazyload(Case.workflow_version))
+    .with_for_update(key_share=True, of=Case).execution_options(populate_existing=True)
+)
+_OPEN_TASKS = (select(Task).where(Task.case_id == bindparam("case_id"), Task.status == "open")
+               .options(lazyload(Task.case)))
+
+
 def lock_task_case(session: Session, task_id: int) -> tuple[Case, str]:
     """Lock the case a task belongs to (as ``lock_case``), in one statement that also returns the content
-    hash of the case's workflow version, without loading the version row. Raises NotFoundError."""
-    row = session.execute(
-        select(Case, WorkflowVersion.content_hash)
-        .join(WorkflowVersion, WorkflowVersion.id == Case.workflow_version_id)
-        .where(Case.id == select(Task.case_id).where(Task.id == task_id).scalar_subquery())
-        .options(lazyload(Case.workflow_version))
-        .with_for_update(key_share=True, of=Case).execution_options(populate_existing=True)
-    ).one_or_none()
+    hash of the case's workflow version (without loading the version row) and the configuration
+    generation the step's caches use. Raises NotFoundError."""
+    row = session.execute(_LOCK_TASK_CASE, {"task_id": task_id}).one_or_none()
     if row is None:
         raise NotFoundError()
+    generation.prime(session, row[2])
     return row[0], row[1]
 
 

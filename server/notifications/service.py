@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, lazyload
 
 from server.audit import service as audit
@@ -112,6 +112,12 @@ def notify(session: Session, *, users: list[User], kind: str, message: str, link
     return sent
 
 
+#: Built once: every new group task runs it.
+_GROUP_MEMBERS = (select(User).join(user_group, user_group.c.user_id == User.id)
+                  .where(user_group.c.group_id == bindparam("group_id")).order_by(User.id)
+                  .options(lazyload(User.groups)))
+
+
 def tasks_created(session: Session, *, tasks: list[Any], now: datetime) -> None:
     """Tell the assignee, or the members of the task's group, that new work is waiting."""
     from flask_babel import gettext
@@ -120,10 +126,7 @@ def tasks_created(session: Session, *, tasks: list[Any], now: datetime) -> None:
         if task.assignee_id is not None:
             users = [session.get(User, task.assignee_id)]
         elif task.group_id is not None:
-            users = list(session.execute(
-                select(User).join(user_group, user_group.c.user_id == User.id)
-                .where(user_group.c.group_id == task.group_id).order_by(User.id).options(lazyload(User.groups))
-            ).scalars())
+            users = list(session.execute(_GROUP_MEMBERS, {"group_id": task.group_id}).scalars())
         else:
             users = []
         notify(session, users=[u for u in users if u is not None], kind="task_new",

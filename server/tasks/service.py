@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session, lazyload
 
@@ -180,6 +180,14 @@ def form_version(session: Session, task: Task) -> FormVersion | None:
     return session.get(FormVersion, task.form_version_id)
 
 
+#: The task row of a completion, locked, with its form version (built once: every completion runs it).
+_LOCK_TASK_WITH_FORM = (
+    select(Task, FormVersion).outerjoin(FormVersion, FormVersion.id == Task.form_version_id)
+    .where(Task.id == bindparam("task_id")).options(lazyload(Task.case))
+    .with_for_update(key_share=True, of=Task).execution_options(populate_existing=True)
+)
+
+
 @dataclass
 class CompleteResult:
     task: Task
@@ -195,11 +203,7 @@ def complete(session: Session, *, task_id: int, user: User, data: Any, now: date
     # Lock the case first (every step of a case locks it first), then the task row with its form
     # version: two statements, nothing loaded twice.
     case, content_hash = cases_service.lock_task_case(session, task_id)
-    row = session.execute(
-        select(Task, FormVersion).outerjoin(FormVersion, FormVersion.id == Task.form_version_id)
-        .where(Task.id == task_id).options(lazyload(Task.case))
-        .with_for_update(key_share=True, of=Task).execution_options(populate_existing=True)
-    ).one_or_none()
+    row = session.execute(_LOCK_TASK_WITH_FORM, {"task_id": task_id}).one_or_none()
     if row is None:
         raise NotFoundError()
     task, version = row

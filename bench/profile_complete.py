@@ -45,6 +45,8 @@ def main() -> int:
     ap.add_argument("--callees", action="append", default=[], help="print the callees of functions matching this")
     ap.add_argument("--sql", action="store_true", help="list the SQL statements of one completion")
     ap.add_argument("--pgfix", action="store_true", help="apply bench/pgfix.py (PostgreSQL lock bug)")
+    ap.add_argument("--split", action="store_true",
+                    help="wall-clock time of each phase of a completion, without the profiler")
     args = ap.parse_args()
     db = Database.create("postgresql" if args.pg else "sqlite", args.pg, tag="profile")
     try:
@@ -101,6 +103,9 @@ def main() -> int:
             print(f"SQL statements of one completion: {len(seen)}")
             for i, stmt in enumerate(seen, 1):
                 print(f"  {i:2d}. {stmt}")
+        if args.split:
+            split(app, step, args.n)
+            return 0
         plain = [step() for _ in range(args.n)]
         prof = cProfile.Profile()
         prof.enable()
@@ -130,6 +135,66 @@ def main() -> int:
     finally:
         db.drop()
     return 0
+
+
+#: (module, attribute, label) of the phases timed by --split.
+PHASES = [
+    ("server.auth.service", "user_for_token", "API token → user and groups (before_request)"),
+    ("server.tasks.service", "complete", "tasks_service.complete (everything below, but commit)"),
+    ("server.cases.service", "lock_task_case", "  lock the case (+ version hash, generation)"),
+    ("server.forms.service", "validate_submission", "  validate the submission (jsonschema)"),
+    ("server.cases.service", "load_instance", "  deserialize the engine state"),
+    ("server.workflows.engine:Instance", "complete_task", "  complete the task + engine steps"),
+    ("server.workflows.engine:Engine", "dump", "  serialize the engine state"),
+    ("server.cases.service", "sync_tasks", "  mirror tasks (+ SLA rows, flush of every write)"),
+    ("server.sla.service", "on_task_created", "    deadline of the new task"),
+    ("server.notifications.service", "tasks_created", "  notify the new task's group"),
+    ("sqlalchemy.orm:Session", "flush", "ORM flushes (all)"),
+    ("sqlalchemy.orm:Session", "commit", "commit (audit chain sealing + COMMIT)"),
+]
+
+
+def split(app: object, step: object, n: int) -> None:
+    """Wrap each phase with a wall-clock timer, run ``n`` completions, print the time per completion."""
+    import importlib
+
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    spent: dict[str, float] = {}
+
+    def timed(func: object, label: str) -> object:
+        def wrapper(*args: object, **kwargs: object) -> object:
+            t0 = time.perf_counter()
+            try:
+                return func(*args, **kwargs)  # type: ignore[operator]
+            finally:
+                spent[label] = spent.get(label, 0.0) + time.perf_counter() - t0
+        return wrapper
+
+    for target, attr, label in PHASES:
+        module_name, _, cls = target.partition(":")
+        owner = importlib.import_module(module_name)
+        owner = getattr(owner, cls) if cls else owner
+        setattr(owner, attr, timed(getattr(owner, attr), label))
+
+    def before(conn, cursor, statement, params, context, executemany):  # noqa: ANN001
+        conn.info["bench_t0"] = time.perf_counter()
+
+    def after(conn, cursor, statement, params, context, executemany):  # noqa: ANN001
+        spent["SQL in the driver (all statements)"] = (spent.get("SQL in the driver (all statements)", 0.0)
+                                                       + time.perf_counter() - conn.info["bench_t0"])
+
+    event.listen(Engine, "before_cursor_execute", before)
+    event.listen(Engine, "after_cursor_execute", after)
+    totals = [step() for _ in range(n)]  # type: ignore[operator]
+    per = {label: 1000 * t / n for label, t in spent.items()}
+    print(f"in-process completion, wall clock: p50 {median(totals) * 1000:.2f} ms, "
+          f"mean {1000 * sum(totals) / n:.2f} ms over {n} (request through the Flask test client)")
+    for _target, _attr, label in PHASES:
+        if label in per:
+            print(f"  {per[label]:7.2f} ms  {label}")
+    print(f"  {per.get('SQL in the driver (all statements)', 0.0):7.2f} ms  SQL in the driver (all statements)")
 
 
 if __name__ == "__main__":

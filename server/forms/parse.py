@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from server.forms.schema import (
+from server.forms.structure import (
     Schema,
     child_ui,
     choices,

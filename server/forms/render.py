@@ -16,11 +16,11 @@ from typing import Any
 from markupsafe import Markup
 
 from server.forms.messages import Translate, humanize, identity
-from server.forms.schema import (
+from server.forms.schema import defaults
+from server.forms.structure import (
     Schema,
     child_ui,
     choices,
-    defaults,
     display_order,
     form_string,
     object_layout,

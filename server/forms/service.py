@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from server import generation
 from server.audit import service as audit
 from server.errors import NotFoundError, ValidationFailedError
+from server.forms import definition as definition_mod
 from server.forms import schema as schema_mod
 from server.forms.models import FormDefinition, FormVersion
 
@@ -78,12 +79,12 @@ def check(schema: Any, ui_schema: Any) -> list[dict[str, str]]:
         return [{"pointer": "", "message": "schema must be a JSON object"}]
     if ui_schema is not None and not isinstance(ui_schema, dict):
         return [{"pointer": "", "message": "UI schema must be a JSON object"}]
-    problems = schema_mod.check_schema(schema)
+    problems = definition_mod.check_schema(schema)
     if not problems:
-        problems += schema_mod.check_ui_schema(schema, ui_schema or {})
+        problems += definition_mod.check_ui_schema(schema, ui_schema or {})
         for i, example in enumerate(schema.get("examples", []) or []):
             for err in schema_mod.validate(schema, example):
-                problems.append(schema_mod.SchemaProblem(f"/examples/{i}/{err.path}", err.message))
+                problems.append(definition_mod.SchemaProblem(f"/examples/{i}/{err.path}", err.message))
     return [{"pointer": p.pointer, "message": p.message} for p in problems]
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from server.auth.permissions import Role
+from server.forms import definition as form_definition
 from server.forms import schema as form_schema
 from server.setup_content import EXTRA_LANES
 from server.workflows import engine as E
@@ -46,7 +47,7 @@ def test_workflow_parses_and_passes_upload_rules(path):
 @pytest.mark.parametrize("path", SCHEMA_FILES, ids=lambda p: p.name)
 def test_form_schema_is_valid_and_its_examples_validate(path):
     schema = json.loads(path.read_text(encoding="utf-8"))
-    assert form_schema.check_schema(schema) == []
+    assert form_definition.check_schema(schema) == []
     assert schema.get("title"), "forms need a title"
     examples = schema.get("examples") or []
     assert examples, "every form ships at least one example"
@@ -54,7 +55,7 @@ def test_form_schema_is_valid_and_its_examples_validate(path):
         assert form_schema.validate(schema, example) == []
     ui_path = path.with_name(path.name.replace(".schema.json", ".uischema.json"))
     if ui_path.exists():
-        assert form_schema.check_ui_schema(schema, json.loads(ui_path.read_text(encoding="utf-8"))) == []
+        assert form_definition.check_ui_schema(schema, json.loads(ui_path.read_text(encoding="utf-8"))) == []
 
 
 @pytest.mark.parametrize("path", UI_FILES, ids=lambda p: p.name)

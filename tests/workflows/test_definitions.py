@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from server.forms import definition as form_definition
 from server.forms import schema as form_schema
+from server.forms import structure as form_structure
 from server.sla import policy
 from server.workflows import sandbox, validation
 from tests.workflows.runner import FORMS, WORKFLOWS, form, parsed
@@ -106,7 +108,7 @@ def test_sla_properties_are_known_policies_or_parseable_durations(key):
             assert props["slaPolicy"] in policy.LEGAL_POLICIES, (task.bpmn_id, props["slaPolicy"])
             start = policy.LEGAL_POLICIES[props["slaPolicy"]].start
             if start not in (policy.CASE_CREATED, policy.TASK_CREATED):
-                assert any(start in form_schema.object_layout(form(f.name), form(f.name)).properties
+                assert any(start in form_structure.object_layout(form(f.name), form(f.name)).properties
                            for f in SCHEMA_FILES), f"no form sets {start}, the start of {props['slaPolicy']}"
             with_deadline += 1
         if "slaDuration" in props:
@@ -224,7 +226,7 @@ def test_forms_carry_the_summary_and_deadline_fields_the_server_reads():
 
     fields = set()
     for path in PPA_FORMS:
-        fields |= set(form_schema.object_layout(form(path.name), form(path.name)).properties)
+        fields |= set(form_structure.object_layout(form(path.name), form(path.name)).properties)
     assert set(SUMMARY_KEYS) <= fields
     for start in ("waktu_kejadian", "tgl_pengaduan", "tanggal_laporan_polisi", "tanggal_permohonan",
                   "tanggal_permohonan_lpsk", "tanggal_salinan_putusan", "tanggal_masuk_rumah_aman",
@@ -235,7 +237,7 @@ def test_forms_carry_the_summary_and_deadline_fields_the_server_reads():
 @pytest.mark.parametrize("path", SCHEMA_FILES, ids=lambda p: p.name)
 def test_form_passes_check_schema_and_examples_validate(path):
     schema = form(path.name)
-    assert form_schema.check_schema(schema) == []
+    assert form_definition.check_schema(schema) == []
     for example in schema.get("examples", []):
         cleaned, errors = form_schema.clean_submission(schema, example)
         assert errors == [] and form_schema.validate(schema, cleaned) == []
@@ -247,7 +249,7 @@ def test_ppa_form_conventions(path):
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert schema["type"] == "object" and schema.get("title") and schema.get("description")
     assert schema.get("examples"), "a realistic example is required"
-    layout = form_schema.object_layout(schema, schema)
+    layout = form_structure.object_layout(schema, schema)
     for name in layout.properties:
         assert re.fullmatch(r"[a-z][a-z0-9_]*", name), name
         assert name not in {"case_id", "case_reference", "case_unit", "started_by"} | form_schema.RESERVED_KEYS
@@ -256,5 +258,5 @@ def test_ppa_form_conventions(path):
         assert "enum" not in node and "enum" not in (node.get("items") or {}), f"{name}: use oneOf const/title"
     ui_path = Path(str(path).replace(".schema.json", ".uischema.json"))
     ui = json.loads(ui_path.read_text(encoding="utf-8"))
-    assert form_schema.check_ui_schema(schema, ui) == []
+    assert form_definition.check_ui_schema(schema, ui) == []
     assert set(ui["ui:order"]) == set(layout.properties), "ui:order lists every field once"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from server.forms.schema import check_schema, check_ui_schema, defaults
+from server.forms.definition import check_schema, check_ui_schema
+from server.forms.schema import defaults
 
 from .helpers import COMPLAINT, COMPLAINT_UI
 

@@ -26,7 +26,7 @@ AREAS = [
     ("SpiffWorkflow engine (complete + engine steps)", ("SpiffWorkflow/bpmn/specs", "SpiffWorkflow/specs",
                                                         "SpiffWorkflow/task.py", "SpiffWorkflow/util")),
     ("SpiffWorkflow serializer", ("SpiffWorkflow/bpmn/serializer", "SpiffWorkflow/serializer")),
-    ("sandbox (RestrictedPython)", ("server/workflows/sandbox.py", "RestrictedPython")),
+    ("sandbox (RestrictedPython)", ("server/workflows/sandbox", "RestrictedPython")),
     ("jsonschema / forms", ("jsonschema", "referencing", "server/forms")),
     ("SQLAlchemy ORM + driver", ("sqlalchemy", "sqlite3", "psycopg")),
     ("audit", ("server/audit",)),

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from RestrictedPython.Guards import safe_builtins
 
-from server.workflows import sandbox
+from server.workflows import sandbox, sandbox_guards
 from server.workflows.sandbox import (
     HELPERS,
     SandboxCompileError,
@@ -137,7 +137,7 @@ def test_size_limit(mode: str, code: str) -> None:
 
 
 def test_object_count_limit(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sandbox, "MAX_NEW_BLOCKS", 20_000)
+    monkeypatch.setattr(sandbox_guards, "MAX_NEW_BLOCKS", 20_000)
     with pytest.raises(SandboxLimitError, match="objects"):
         execute("l = []\nfor i in range(1000000):\n    l.append([i])", {}, time_limit=10.0)
 

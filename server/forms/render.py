@@ -1,4 +1,4 @@
-"""Accessible server-rendered HTML for a form's fields, and a read-only view of submitted data.
+"""Accessible server-rendered HTML for a form's fields (the read-only view is in readonly.py).
 
 The caller provides the ``<form>`` element and the submit button. Field names are
 ``{prefix}.path.to.field`` (``{prefix}.rows.0.name`` inside repeatable rows); ids are the
@@ -10,12 +10,18 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from markupsafe import Markup
 
+from server.forms.markup import EMPTY as _EMPTY
+from server.forms.markup import html as _html
+from server.forms.markup import join as _join
+from server.forms.markup import tag as _tag
+from server.forms.markup import translated as _translated
 from server.forms.messages import Translate, humanize, identity
+from server.forms.readonly import render_readonly  # also imported from here as form_render.render_readonly
 from server.forms.schema import defaults
 from server.forms.structure import (
     Schema,
@@ -42,7 +48,6 @@ _NATIVE = {  # what a browser's native control can show; anything else falls bac
     "datetime-local": re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?"),
 }
 _OFFSET = re.compile(r"(?:[Zz]|[+-]\d{2}:\d{2})$")
-_EMPTY = Markup("")
 
 
 def render_form(schema: Schema, ui_schema: Mapping[str, Any] | None, data: Any, errors: Any, *,
@@ -66,51 +71,6 @@ def render_form(schema: Schema, ui_schema: Mapping[str, Any] | None, data: Any, 
     return (form.summary() if summary else _EMPTY) + description + body
 
 
-def render_readonly(schema: Schema, ui_schema: Mapping[str, Any] | None, data: Any,
-                    translate: Translate | None = identity, *,
-                    formats: Mapping[str, Callable[[str], str]] | None = None) -> Markup:
-    """Show submitted data as a definition list, with labels and option titles.
-
-    ``formats`` maps a string format (``date``, ``date-time``) to how the reader writes such a value;
-    without one the stored text is shown.
-    """
-    view = _Readonly(schema, translate or identity, formats or {})
-    content = view.object(schema, ui_schema or {}, data if isinstance(data, Mapping) else {})
-    if not content:
-        _ = view.tr
-        return _html('<p class="form-readonly-empty">{}</p>', _("No answers recorded."))
-    return _html('<dl class="form-readonly">{}</dl>', content)
-
-
-# --- small HTML helpers -----------------------------------------------------------------
-
-def _html(template: str, *args: Any) -> Markup:
-    """Format a literal HTML template; arguments are escaped unless already Markup."""
-    return Markup(template).format(*args)  # noqa: S704 - the template is always a literal
-
-
-def _attrs(attrs: Mapping[str, Any]) -> Markup:
-    parts = []
-    for key, value in attrs.items():
-        if value is None or value is False:
-            continue
-        if value is True:
-            parts.append(_html(" {}", key))
-        else:
-            parts.append(_html(' {}="{}"', key, value))
-    return _EMPTY.join(parts)
-
-
-def _tag(name: str, attrs: Mapping[str, Any], content: Any = None) -> Markup:
-    if content is None:
-        return _html("<{}{}>", name, _attrs(attrs))
-    return _html("<{0}{1}>{2}</{0}>", name, _attrs(attrs), content)
-
-
-def _join(parts: Iterable[Markup]) -> Markup:
-    return _EMPTY.join(parts)
-
-
 def _errors_by_path(errors: Any) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     if not errors:
@@ -128,10 +88,6 @@ def _errors_by_path(errors: Any) -> dict[str, list[str]]:
     for path, message in pairs:
         found.setdefault(str(path or ""), []).append(str(message))
     return found
-
-
-def _translated(translate: Translate, text: Any) -> str | None:
-    return translate(text) if isinstance(text, str) and text else None
 
 
 class _Form:
@@ -439,56 +395,3 @@ def _number_attrs(node: Schema) -> dict[str, Any]:
     return {"min": form_string(low) if low is not None else None,
             "max": form_string(high) if high is not None else None,
             "step": form_string(step), "inputmode": "numeric" if integer else "decimal"}
-
-
-class _Readonly:
-    def __init__(self, root: Schema, translate: Translate,
-                 formats: Mapping[str, Callable[[str], str]] | None = None) -> None:
-        self.root, self.tr, self.formats = root, translate, formats or {}
-
-    def object(self, node: Any, ui: Mapping[str, Any], data: Mapping[str, Any]) -> Markup:
-        layout = object_layout(node, self.root)
-        out = []
-        for name in display_order(layout, ui.get("ui:order")):
-            if name not in data:
-                continue
-            sub = resolve(layout.properties[name], self.root)
-            sub_ui = child_ui(ui, name)
-            if widget_kind(sub, sub_ui, self.root) == "hidden":
-                continue
-            title = _translated(self.tr, ui_option(sub_ui, "title")) or _translated(self.tr, sub.get("title"))
-            out.append(_html("<dt>{}</dt><dd>{}</dd>", title or humanize(name), self.value(sub, sub_ui, data[name])))
-        for name, value in data.items():
-            if name not in layout.properties:  # kept from an older version of the form
-                out.append(_html("<dt>{}</dt><dd>{}</dd>", name, form_string(value)))
-        return _join(out)
-
-    def value(self, node: Schema, ui: Mapping[str, Any], value: Any) -> Markup:
-        kind = widget_kind(node, ui, self.root)
-        if kind == "object" and isinstance(value, Mapping):
-            return _html('<dl class="form-readonly-group">{}</dl>', self.object(node, ui, value))
-        if kind in ("rows", "checkboxes") and isinstance(value, list):
-            items = resolve(node.get("items"), self.root)
-            item_ui = child_ui(ui, "items")
-            tag = "ol" if kind == "rows" else "ul"
-            entries = [_html("<li>{}</li>", self.value(items, item_ui, item)) for item in value]
-            return _html('<{0} class="form-readonly-list">{1}</{0}>', tag, _join(entries))
-        if isinstance(value, Mapping | list):
-            return _html("{}", json.dumps(value, ensure_ascii=False))
-        if ui_option(ui, "widget") == "password":
-            return _html("{}", "••••••")
-        found = choices(node, ui)
-        if found is not None:
-            for option, title in found:
-                if form_string(option) == form_string(value):
-                    return _html("{}", self.tr(title))
-        if isinstance(value, bool):
-            _ = self.tr
-            return _html("{}", _("Yes") if value else _("No"))
-        text = form_string(value)
-        shown = self.formats.get(str(node.get("format")))
-        if shown is not None and isinstance(value, str):
-            return _html("{}", shown(value))
-        if node.get("format") == "date-time":
-            text = text.replace("T", " ", 1)
-        return _html("{}", text)

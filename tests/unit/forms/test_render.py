@@ -9,7 +9,8 @@ from html import unescape
 import pytest
 from markupsafe import Markup
 
-from server.forms.render import render_form, render_readonly
+from server.forms.readonly import render_readonly
+from server.forms.render import render_form
 from server.forms.schema import FieldError, validate
 
 from .helpers import COMPLAINT, COMPLAINT_UI, fields, without_templates

@@ -105,3 +105,27 @@ def _office_zone() -> str:
 
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def shown_date(text: str) -> str:
+    """A submitted ``date`` as the reader's locale writes it: ``23 Nov 2026`` (id), ``Nov 23, 2026`` (en)."""
+    try:
+        return fmt_date(date.fromisoformat(text))
+    except ValueError:
+        return text  # kept from an older form version: shown as stored
+
+
+def shown_moment(text: str) -> str:
+    """A submitted ``date-time`` in the locale's format and the office's zone. Without an offset it is what a
+    datetime-local input sent: the office's wall clock, not UTC."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(_office_zone()))
+    return fmt_dt(moment)
+
+
+#: How submitted answers of a string format are shown (render_readonly's ``formats``).
+ANSWER_FORMATS = {"date": shown_date, "date-time": shown_moment}

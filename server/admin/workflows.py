@@ -118,7 +118,9 @@ def _modeler_config(session: Any, key: str, xml_url: str) -> dict[str, Any]:
         "i18n": {
             "properties": _("Properties"), "name": _("Name"), "form": _("Form"), "noForm": _("(no form)"),
             "group": _("Group of this lane"), "slaDuration": _("SLA duration (e.g. P3D, PT24H, 2 hari kerja)"),
-            "slaBasis": _("Legal basis of the deadline"), "timer": _("Timer"), "timerKind": _("Kind"),
+            "slaBasis": _("Legal basis of the deadline"),
+            "reviewSubmissions": _("Show answers of earlier tasks for review (their ids, comma-separated)"),
+            "timer": _("Timer"), "timerKind": _("Kind"),
             "duration": _("Duration"), "date": _("Date"), "cycle": _("Repeating"),
             "timerValue": _("Value (ISO 8601, e.g. P3D)"), "expression": _("Expression (Python)"),
             "nothing": _("Select an element to edit its properties."), "id": _("Id"),

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from server import clock, i18n
@@ -29,27 +27,6 @@ def _user() -> User:
     return user
 
 
-def _shown_date(text: str) -> str:
-    """A submitted ``date`` as the reader's locale writes it: ``23 Nov 2026`` (id), ``Nov 23, 2026`` (en)."""
-    try:
-        return i18n.fmt_date(date.fromisoformat(text))
-    except ValueError:
-        return text  # kept from an older form version: shown as stored
-
-
-def _shown_moment(text: str) -> str:
-    """A submitted ``date-time`` in the locale's format and the office's zone. Without an offset it is what a
-    datetime-local input sent: the office's wall clock, not UTC."""
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return text
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo(str(current_app.config["OFFICE_TIMEZONE"])))
-    return i18n.fmt_dt(moment)
-
-
-_DATE_FORMATS = {"date": _shown_date, "date-time": _shown_moment}
 
 
 @bp.get("/cases")
@@ -104,7 +81,7 @@ def show(case_id: int) -> Any:
         for sub in subs:
             version = session.get(FormVersion, sub.form_version_id) if sub.form_version_id else None
             html = form_render.render_readonly(version.schema, version.ui_schema or {}, sub.data, translate=translate,
-                                               formats=_DATE_FORMATS) if version else ""
+                                               formats=i18n.ANSWER_FORMATS) if version else ""
             rendered.append((sub, by_task.get(sub.task_id), version, html))
         timeline = service.timeline(session, case.id)
         access_log = []

@@ -180,6 +180,37 @@ def form_version(session: Session, task: Task) -> FormVersion | None:
     return session.get(FormVersion, task.form_version_id)
 
 
+@dataclass
+class Reviewed:
+    """The latest answers of an earlier task, shown on a task page for review (an approval shows the plan)."""
+
+    task: Task
+    submission: Submission
+    version: FormVersion | None
+
+
+def review_submissions(session: Session, task: Task) -> list[Reviewed]:
+    """What the task shows for review: the latest submission of each user task named in its BPMN property
+    ``reviewSubmissions``, in that order; for a closed task, as it stood when the task was closed."""
+    from server.workflows import service as workflows_service
+    from server.workflows import validation
+
+    parsed = workflows_service.parsed(task.case.workflow_version)
+    info = next((ut for ut in parsed.user_tasks if ut.bpmn_id == task.bpmn_id), None)
+    ids = [i for i in validation.review_ids(info.properties) if i != task.bpmn_id] if info else []
+    if not ids:
+        return []
+    stmt = (select(Submission, Task).join(Task, Task.id == Submission.task_id)
+            .where(Submission.case_id == task.case_id, Task.bpmn_id.in_(ids))
+            .order_by(Submission.submitted_at, Submission.id))
+    if task.status != "open" and task.completed_at is not None:
+        stmt = stmt.where(Submission.submitted_at <= task.completed_at)
+    latest = {earlier.bpmn_id: (sub, earlier) for sub, earlier in session.execute(stmt).all()}
+    return [Reviewed(latest[i][1], latest[i][0],
+                     session.get(FormVersion, latest[i][0].form_version_id) if latest[i][0].form_version_id else None)
+            for i in ids if i in latest]
+
+
 #: The task row of a completion, locked, with its form version (built once: every completion runs it).
 _LOCK_TASK_WITH_FORM = (
     select(Task, FormVersion).outerjoin(FormVersion, FormVersion.id == Task.form_version_id)

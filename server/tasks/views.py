@@ -8,6 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from server import clock, i18n
+from server.audit import service as audit
 from server.auth.models import User
 from server.auth.permissions import Permission, requires
 from server.db import unit_of_work
@@ -80,13 +81,27 @@ def _due_before(due: str, now: Any) -> Any:
 
 
 def _render_task(task: Any, version: Any, data: dict[str, Any], errors: list[dict[str, Any]],
-                 status: int = 200) -> Any:
+                 status: int = 200, review: list[tuple[Any, Any]] | None = None) -> Any:
     form_html = ""
     if version is not None:
         form_html = form_render.render_form(version.schema, version.ui_schema or {}, data, errors,
                                             translate=_translate())
     return render_template("tasks/task.html", task=task, version=version, form_html=form_html, errors=errors,
-                           may_work=service.may_work(_user(), task), now=clock.utcnow()), status
+                           may_work=service.may_work(_user(), task), now=clock.utcnow(),
+                           review=review or []), status
+
+
+def _review(session: Any, task: Any) -> list[tuple[Any, Any]]:
+    """The earlier answers the task shows for review, rendered read-only; the read is audited."""
+    translate = _translate()
+    shown = service.review_submissions(session, task)
+    if shown:
+        audit.record(session, action="submission.read", actor=_user(), now=clock.utcnow(), object_type="task",
+                     object_id=task.id, case_id=task.case_id, ip=client_ip(),
+                     details={"shown": [r.submission.id for r in shown], "for_review": True})
+    return [(r, form_render.render_readonly(r.version.schema, r.version.ui_schema or {}, r.submission.data,
+                                            translate=translate, formats=i18n.ANSWER_FORMATS) if r.version else "")
+            for r in shown]
 
 
 @bp.get("/tasks/<int:task_id>")
@@ -105,7 +120,8 @@ def show(task_id: int) -> Any:
             data = sub.data if sub else {}
         elif service.may_work(_user(), task):
             data = service.prefill(task, version)
-    return _render_task(task, version, data, [])
+        review = _review(session, task)
+    return _render_task(task, version, data, [], review=review)
 
 
 @bp.post("/tasks/<int:task_id>")
@@ -123,7 +139,9 @@ def complete(task_id: int) -> Any:
                                       translate=_translate(), ip=client_ip())
     except ValidationFailedError as exc:
         flash(exc.message, "error")
-        return _render_task(task, version, data, exc.details, 422)
+        with unit_of_work() as session:
+            review = _review(session, service.get(session, task_id))
+        return _render_task(task, version, data, exc.details, 422, review=review)
     except ConflictError as exc:
         flash(exc.message, "error")
         return redirect(url_for("tasks.show", task_id=task_id))

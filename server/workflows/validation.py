@@ -67,6 +67,15 @@ def validate(parsed: ParsedDefinition, *, form_schema: FormSchema, lane_mapped: 
 # --------------------------------------------------------------------------------------------------
 # References: forms and lanes
 
+#: User-task property: the ids of earlier user tasks whose latest answers the task page shows for review
+#: (an approval shows the plan it approves), comma-separated.
+REVIEW_PROPERTY = "reviewSubmissions"
+
+
+def review_ids(properties: dict[str, str]) -> list[str]:
+    return [part.strip() for part in (properties.get(REVIEW_PROPERTY) or "").split(",") if part.strip()]
+
+
 
 def check_references(parsed: ParsedDefinition, *, form_schema: FormSchema,
                      lane_mapped: Callable[[str], bool]) -> list[Problem]:
@@ -84,6 +93,12 @@ def check_references(parsed: ParsedDefinition, *, form_schema: FormSchema,
                 "The UI schema %(form)s does not exist.", form=ut.ui_form_file), {"form": ut.ui_form_file}))
         if not ut.lane:
             problems.append(Problem(ut.bpmn_id, "lane_missing", _("The user task is not in a lane.")))
+        user_task_ids = {other.bpmn_id for other in parsed.user_tasks}
+        for shown in review_ids(ut.properties):
+            if shown not in user_task_ids or shown == ut.bpmn_id:
+                problems.append(Problem(ut.bpmn_id, "review_unknown", _(
+                    "The task shows the answers of %(task)s for review, which is not another user task of this "
+                    "process.", task=shown), {"task": shown}))
     lane_ids = {name: el_id for el_id, name in parsed.element_names.items()
                 if parsed.element_types.get(el_id) == "lane"}
     for lane in parsed.lanes:

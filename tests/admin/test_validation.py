@@ -183,3 +183,16 @@ def test_upload_api_returns_422_with_the_problem_list(api: Any) -> None:
     check = admin.post("/api/v1/admin/workflows/uji/validate", data=bpmn.linear(OK_TASKS),
                        content_type="application/xml")
     assert check.status_code == 200 and check.get_json() == {"valid": True, "details": []}
+
+
+def test_a_task_can_only_show_answers_of_other_user_tasks_for_review(app: Any, session: Any) -> None:
+    review = '<spiffworkflow:property name="reviewSubmissions" value="{}" />'
+    good = bpmn.document(
+        '<bpmn:startEvent id="start" />' + bpmn.user_task("isi", "Isi")
+        + bpmn.user_task("tinjau", "Tinjau", extra=review.format("isi")) + '<bpmn:endEvent id="end" />'
+        + bpmn.flow("f1", "start", "isi") + bpmn.flow("f2", "isi", "tinjau") + bpmn.flow("f3", "tinjau", "end"))
+    assert problems(app, session, good) == []
+    for wrong in ("tidak_ada", "tinjau", "start"):
+        found = problems(app, session, good.replace(b'value="isi" />', f'value="isi, {wrong}" />'.encode()))
+        assert codes(found) == {("tinjau", "review_unknown")}, wrong
+        assert wrong in found[0]["message"]

@@ -187,7 +187,7 @@
           }
         });
         panel.appendChild(field('prop-form', t.form, form));
-        ['slaDuration', 'slaBasis'].forEach(function (key) {
+        ['slaDuration', 'slaBasis', 'reviewSubmissions'].forEach(function (key) {
           var input = el('input', { id: 'prop-' + key, value: getProperty(bo, key) });
           onChange(input, function (value) { setProperty(element, key, value.trim()); });
           panel.appendChild(field('prop-' + key, t[key], input));

@@ -54,6 +54,7 @@ class TickResult:
     timers_fired: int = 0
     sla_changed: int = 0
     mails_sent: int = 0
+    domain_jobs: int = 0
     errors: int = 0
     more: bool = False  # a batch limit was reached: run again without waiting
 
@@ -172,6 +173,18 @@ def refresh_sla(*, now: datetime) -> int:
     return total
 
 
+def run_domain_jobs(*, now: datetime) -> int:
+    """Each domain's ``jobs.tick(session, now=...)`` (e.g. overdue referrals), each in its own transaction."""
+    from server.web import optional_modules
+
+    done = 0
+    for module in optional_modules("jobs"):
+        if hasattr(module, "tick"):
+            with unit_of_work() as session:
+                done += int(module.tick(session, now=now) or 0)
+    return done
+
+
 def tick(app: Flask, now: datetime | None = None) -> TickResult:
     """One pass of every job."""
     from server.notifications import outbox
@@ -190,6 +203,11 @@ def tick(app: Flask, now: datetime | None = None) -> TickResult:
         except Exception:
             result.errors += 1
             log.exception("SLA refresh failed")
+        try:
+            result.domain_jobs = run_domain_jobs(now=now)
+        except Exception:
+            result.errors += 1
+            log.exception("domain jobs failed")
         try:
             result.mails_sent = outbox.send_due(app, now=now)
         except Exception:

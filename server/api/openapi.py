@@ -41,7 +41,8 @@ META: dict[str, tuple[str, dict[str, Any] | None, str]] = {
         "properties": {"username": {"type": "string"}, "reason": {"type": "string"}}}, "application/json"),
     "api.complete": ("Complete a task with form data (422 field errors, 409 conflict)", {
         "type": "object", "properties": {"data": _OBJ}}, "application/json"),
-    "api.message": ("Deliver an external message to a waiting case", {
+    "api.message": ("Deliver an external message to a waiting case (409 not waiting; 400 use_referral_answer for "
+                    "jawaban_rujukan, which goes through POST /api/v1/referrals/{id}/answer)", {
         "type": "object", "required": ["case_id"],
         "properties": {"case_id": {"type": "integer"}, "payload": {}}}, "application/json"),
     "api.openapi_json": ("This document", None, ""),

@@ -29,6 +29,7 @@ def kind_labels() -> dict[str, str]:
         "sla_breached": gettext("Deadlines passed"),
         "referral": gettext("Referrals sent to my agency"),
         "referral_answer": gettext("Answers to referrals I sent"),
+        "referral_overdue": gettext("Referrals still unanswered after their answer date"),
         "transfer": gettext("Case transfers between units"),
     }
 
@@ -38,7 +39,7 @@ def kinds_for(user: User) -> list[str]:
     names = user.group_names
     kinds: list[str] = []
     if names & CASE_ROLES:
-        kinds += ["task_new", "sla_at_risk", "sla_breached", "referral_answer"]
+        kinds += ["task_new", "sla_at_risk", "sla_breached", "referral_answer", "referral_overdue"]
         if Role.MANAGER in names or Role.CASEWORKER in names:
             kinds.append("transfer")
     if Role.PARTNER in names:

@@ -82,14 +82,9 @@ def respond(referral_id: int) -> Any:
     data = form_parse.parse_submission(form.schema, form.ui_schema, request.form)
     try:
         with unit_of_work() as session:
-            cleaned = forms_service.validate_submission(form.version, data, translate=_translate())
-            status = answers.to_status(cleaned.get("status"))
-            if status is None:
-                raise ValidationFailedError(details=[{"field": "status", "keyword": "required",
-                                                      "message": _("Choose an answer.")}])
-            service.answer(session, referral_id=referral_id, user=_user(), status=status, now=clock.utcnow(),
-                           note=str(cleaned.get("catatan") or ""), officer=str(cleaned.get("petugas") or ""),
-                           answered_on=str(cleaned.get("tanggal_jawaban") or ""), ip=client_ip())
+            given = answers.read(form, data, translate=_translate())
+            service.answer(session, referral_id=referral_id, user=_user(), now=clock.utcnow(), ip=client_ip(),
+                           **given.as_kwargs())
     except ValidationFailedError as exc:
         flash(exc.message, "error")
         return _render(referral_id, data, exc.details, 422)

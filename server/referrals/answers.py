@@ -67,3 +67,32 @@ def form_for(session: Session, status: str) -> AnswerForm:
 
 def to_status(value: Any) -> ReferralStatus | None:
     return ANSWER_STATUS.get(str(value)) if value is not None else None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A validated answer to a referral, ready for ``service.answer``."""
+
+    status: ReferralStatus
+    note: str
+    officer: str
+    answered_on: str
+
+    def as_kwargs(self) -> dict[str, Any]:
+        return {"status": self.status, "note": self.note, "officer": self.officer, "answered_on": self.answered_on}
+
+
+def read(form: AnswerForm, data: Any, *, translate: Any = None) -> Answer:
+    """Validate a submitted answer form on the server (the partner's portal and staff recording an answer
+    given by phone both use it); raises ValidationFailedError with the fields in error."""
+    from flask_babel import gettext
+
+    from server.errors import ValidationFailedError
+
+    cleaned = forms_service.validate_submission(form.version, data, translate=translate)
+    status = to_status(cleaned.get("status"))
+    if status is None:
+        raise ValidationFailedError(details=[{"field": "status", "keyword": "required",
+                                              "message": gettext("Choose an answer.")}])
+    return Answer(status, str(cleaned.get("catatan") or ""), str(cleaned.get("petugas") or ""),
+                  str(cleaned.get("tanggal_jawaban") or ""))

@@ -37,6 +37,7 @@ class Referral(Base):
     __table_args__ = (
         Index("ix_referral_agency_status", "agency_id", "status"),
         Index("ix_referral_case_status", "case_id", "status"),
+        Index("ix_referral_status_answer_due", "status", "answer_due_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"))
@@ -61,6 +62,10 @@ class Referral(Base):
     #: engine; later answers (done after accepted) only update the referral.
     awaiting_answer: Mapped[bool] = mapped_column(default=True)
     respond_by: Mapped[str | None] = mapped_column(String(32))
+    #: The end of the office day ``respond_by`` names (UTC): a referral still unanswered then is overdue.
+    answer_due_at: Mapped[datetime | None]
+    #: When the sender and the office's managers were told it is overdue (once).
+    overdue_notified_at: Mapped[datetime | None]
     sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     sent_at: Mapped[datetime]
     updated_at: Mapped[datetime]

@@ -11,7 +11,7 @@ case has moved on and may by then wait for the answer to another referral.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from flask_babel import gettext
@@ -118,7 +118,8 @@ def create(session: Session, *, task: Task, case: Case, data: dict[str, Any], us
         override_id=decision.override.id if decision.override else None,
         previous_id=previous.id if previous is not None and previous.status in (
             ReferralStatus.REJECTED, ReferralStatus.REVOKED) else None,
-        awaiting_answer=True, respond_by=str(data.get("batas_respon") or "")[:32] or None, sent_by_id=user.id,
+        awaiting_answer=True, respond_by=str(data.get("batas_respon") or "")[:32] or None,
+        answer_due_at=answer_due(data.get("batas_respon")), sent_by_id=user.id,
         sent_at=now, updated_at=now, reason="", note="", officer="")
     session.add(referral)
     session.flush()
@@ -336,3 +337,28 @@ def summary(session: Session, *, case: Case, user: User) -> dict[str, Any]:
             "consent": list(allowed) if isinstance(allowed, list) else None,
             "overrides": consent.overrides(session, case.id),
             "is_manager": Role.MANAGER in user.group_names}
+
+
+# -- answer deadlines -------------------------------------------------------------------------------
+
+
+def answer_due(respond_by: Any) -> datetime | None:
+    """When an answer asked for by ``respond_by`` (a date, the office's calendar) is late: the end of that
+    day in the office's zone. None when no date (or no readable one) was given."""
+    from datetime import date, time, timedelta
+
+    from server.sla import service as sla_service
+
+    try:
+        day = date.fromisoformat(str(respond_by)[:10]) if respond_by else None
+    except ValueError:
+        return None
+    if day is None:
+        return None
+    return datetime.combine(day + timedelta(days=1), time(0), sla_service.office_zone()).astimezone(UTC)
+
+
+def is_overdue(referral: Referral, now: datetime) -> bool:
+    """Sent, not answered yet, and its answer date has passed."""
+    return (referral.status == ReferralStatus.SENT.value and referral.answer_due_at is not None
+            and now >= referral.answer_due_at)

@@ -15,7 +15,6 @@ from server.db import unit_of_work
 from server.errors import DomainError, ValidationFailedError
 from server.forms import parse as form_parse
 from server.forms import render as form_render
-from server.forms import service as forms_service
 from server.referrals import answers, consent, present, service, transfers
 from server.referrals.states import CONSENT_LABELS, ReferralStatus, referral_label, transfer_label
 from server.web import client_ip, current_user_or_none
@@ -97,14 +96,9 @@ def answer(referral_id: int) -> Any:
     data = form_parse.parse_submission(form.schema, form.ui_schema, request.form)
     try:
         with unit_of_work() as session:
-            cleaned = forms_service.validate_submission(form.version, data, translate=_translate())
-            status = answers.to_status(cleaned.get("status"))
-            if status is None:
-                raise ValidationFailedError(details=[{"field": "status", "keyword": "required",
-                                                      "message": _("Choose an answer.")}])
-            service.answer(session, referral_id=referral_id, status=status, user=_user(), now=clock.utcnow(),
-                           note=str(cleaned.get("catatan") or ""), officer=str(cleaned.get("petugas") or ""),
-                           answered_on=str(cleaned.get("tanggal_jawaban") or ""), ip=client_ip())
+            given = answers.read(form, data, translate=_translate())
+            service.answer(session, referral_id=referral_id, user=_user(), now=clock.utcnow(), ip=client_ip(),
+                           **given.as_kwargs())
     except ValidationFailedError as exc:
         flash(exc.message, "error")
         return _render_show(referral_id, exc.details, data, 422)
@@ -327,6 +321,7 @@ def init_app(app: Flask) -> None:
     access.register_partner_rule(service.partner_rule)
     csrf.exempt(api_bp)
     app.jinja_env.globals["case_referrals"] = case_referrals_summary
+    app.jinja_env.globals["referral_overdue"] = lambda referral: service.is_overdue(referral, clock.utcnow())
     answer_body = {"type": "object", "required": ["status"], "properties": {
         "status": {"type": "string", "enum": ["diterima", "ditolak", "selesai"]},
         "catatan": {"type": "string", "maxLength": 4000}, "alasan": {"type": "string", "maxLength": 4000},

@@ -26,3 +26,21 @@ def committed_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         with application.app_context():
             db.engine.dispose()
         databases.close()
+
+
+@pytest.fixture(scope="package")
+def two_apps(committed_app: Any) -> Iterator[tuple[Any, Any]]:
+    """A second app instance on the same committed database: another web or worker process."""
+    second = make_app(committed_app.config["DATABASE_URL"])
+    yield committed_app, second
+    from server.extensions import db
+
+    with second.app_context():
+        db.engine.dispose()
+
+
+def bearer(client: Any, username: str) -> dict[str, str]:
+    """An API token header for a demo user (password sinergi-demo)."""
+    resp = client.post("/api/v1/auth/token", json={"username": username, "password": "sinergi-demo"})
+    assert resp.status_code == 201
+    return {"Authorization": "Bearer " + resp.get_json()["token"]}

@@ -4,27 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from tests.admin import bpmn
-from tests.conftest import make_app
-
-
-@pytest.fixture(scope="module")
-def two_apps(committed_app: Any) -> Any:
-    """A second app instance on the same database: another web or worker process."""
-    second = make_app(committed_app.config["DATABASE_URL"])
-    yield committed_app, second
-    from server.extensions import db
-
-    with second.app_context():
-        db.engine.dispose()
-
-
-def _token(client: Any, username: str) -> dict[str, str]:
-    resp = client.post("/api/v1/auth/token", json={"username": username, "password": "sinergi-demo"})
-    assert resp.status_code == 201
-    return {"Authorization": "Bearer " + resp.get_json()["token"]}
+from tests.admin.conftest import bearer
 
 
 def _first_task_name(client: Any, headers: dict[str, str], key: str) -> tuple[str, int]:
@@ -38,7 +19,7 @@ def _first_task_name(client: Any, headers: dict[str, str], key: str) -> tuple[st
 def test_a_version_activated_in_one_process_is_used_by_the_other_at_once(two_apps: Any) -> None:
     first, second = two_apps
     admin, starter = first.test_client(), second.test_client()
-    admin_h, starter_h = _token(admin, "admin"), _token(starter, "pendamping")
+    admin_h, starter_h = bearer(admin, "admin"), bearer(starter, "pendamping")
     v1 = bpmn.linear([("langkah", "Langkah lama")], process_id="dua_proses")
     v2 = bpmn.linear([("langkah", "Langkah baru")], process_id="dua_proses")
     assert admin.post("/api/v1/admin/workflows/dua_proses/versions", data=v1, headers=admin_h,

@@ -69,7 +69,7 @@ def start() -> Any:
 @bp.get("/cases/<int:case_id>")
 @requires(Permission.CASE_READ)
 def show(case_id: int) -> Any:
-    from server.forms import render as form_render
+    from server.forms import readonly as form_readonly
 
     with unit_of_work() as session:
         case = service.get_case_for(session, case_id=case_id, user=_user(), now=clock.utcnow(), ip=client_ip())
@@ -80,7 +80,7 @@ def show(case_id: int) -> Any:
         rendered = []
         for sub in subs:
             version = session.get(FormVersion, sub.form_version_id) if sub.form_version_id else None
-            html = form_render.render_readonly(version.schema, version.ui_schema or {}, sub.data, translate=translate,
+            html = form_readonly.render_readonly(version.schema, version.ui_schema or {}, sub.data, translate=translate,
                                                formats=i18n.ANSWER_FORMATS) if version else ""
             rendered.append((sub, by_task.get(sub.task_id), version, html))
         timeline = service.timeline(session, case.id)

@@ -21,7 +21,7 @@ from server.forms.markup import join as _join
 from server.forms.markup import tag as _tag
 from server.forms.markup import translated as _translated
 from server.forms.messages import Translate, humanize, identity
-from server.forms.readonly import render_readonly  # also imported from here as form_render.render_readonly
+from server.forms.readonly import render_readonly
 from server.forms.schema import defaults
 from server.forms.structure import (
     Schema,

@@ -8,7 +8,7 @@ from typing import Any
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from server.forms import render as form_render
+from server.forms import readonly as form_readonly
 from server.forms import service as forms_service
 from server.forms.models import FormVersion
 from server.referrals.consent import IDENTITY_KEYS
@@ -22,10 +22,10 @@ def shared_html(session: Session, referral: Referral, translate: Any) -> tuple[M
     shared = referral.shared or {}
     form_data = shared.get("form") or {}
     if version is not None:
-        form_html = form_render.render_readonly(version.schema, version.ui_schema or {}, form_data,
+        form_html = form_readonly.render_readonly(version.schema, version.ui_schema or {}, form_data,
                                                 translate=translate)
     else:
-        form_html = form_render.render_readonly({"type": "object", "properties": {
+        form_html = form_readonly.render_readonly({"type": "object", "properties": {
             k: {"type": "string", "title": k} for k in form_data}}, {}, {k: str(v) for k, v in form_data.items()},
             translate=translate)
     identity = shared.get("identity") or {}
@@ -36,7 +36,7 @@ def shared_html(session: Session, referral: Referral, translate: Any) -> tuple[M
     schema = {"type": "object", "properties": {
         k: known.get(k) or {"type": "string", "title": k} for k in IDENTITY_KEYS if k in identity}}
     ui = {"ui:order": [k for k in IDENTITY_KEYS if k in identity]}
-    return form_html, form_render.render_readonly(schema, ui, identity, translate=translate)
+    return form_html, form_readonly.render_readonly(schema, ui, identity, translate=translate)
 
 
 def dump(referral: Referral, *, shared: bool = False, staff: bool = False) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from server.auth.permissions import Permission, requires
 from server.db import unit_of_work
 from server.errors import ConflictError, NotFoundError, ValidationFailedError
 from server.forms import parse as form_parse
+from server.forms import readonly as form_readonly
 from server.forms import render as form_render
 from server.locale import service as locale_service
 from server.tasks import service
@@ -99,7 +100,7 @@ def _review(session: Any, task: Any) -> list[tuple[Any, Any]]:
         audit.record(session, action="submission.read", actor=_user(), now=clock.utcnow(), object_type="task",
                      object_id=task.id, case_id=task.case_id, ip=client_ip(),
                      details={"shown": [r.submission.id for r in shown], "for_review": True})
-    return [(r, form_render.render_readonly(r.version.schema, r.version.ui_schema or {}, r.submission.data,
+    return [(r, form_readonly.render_readonly(r.version.schema, r.version.ui_schema or {}, r.submission.data,
                                             translate=translate, formats=i18n.ANSWER_FORMATS) if r.version else "")
             for r in shown]
 

@@ -44,12 +44,16 @@ def _xml_body() -> bytes:
     return xml
 
 
+def _limits() -> dict[str, int]:
+    """The configured size and element-count caps, for every check of an uploaded or modelled file."""
+    return {"max_bytes": int(current_app.config["MAX_BPMN_BYTES"]),
+            "max_elements": int(current_app.config["MAX_BPMN_ELEMENTS"])}
+
+
 def _create(key: str, xml: bytes, comment: str) -> Any:
     with unit_of_work() as session:
         return workflows_service.create_version(
-            session, key=key, xml=xml, now=clock.utcnow(), author=actor(), comment=comment[:500],
-            max_bytes=int(current_app.config["MAX_BPMN_BYTES"]),
-            max_elements=int(current_app.config["MAX_BPMN_ELEMENTS"]))
+            session, key=key, xml=xml, now=clock.utcnow(), author=actor(), comment=comment[:500], **_limits())
 
 
 def blank_bpmn(key: str, title: str) -> str:
@@ -144,7 +148,7 @@ class WorkflowsView(SinergiView):
         """A new workflow from a file: its key is the process id inside."""
         xml = _xml_body()
         with unit_of_work() as session:
-            definition, problems = workflows_service.check(session, xml, now=clock.utcnow())
+            definition, problems = workflows_service.check(session, xml, now=clock.utcnow(), **_limits())
         if problems or definition is None:
             return self.render("admin/sinergi/problems.html", key=None, problems=problems), 422
         return self._upload(definition.process_id, xml)
@@ -268,7 +272,8 @@ class WorkflowsView(SinergiView):
     def validate(self, key: str) -> Any:
         xml = _xml_body()
         with unit_of_work() as session:
-            _definition, problems = workflows_service.check(session, xml, key=_key(key), now=clock.utcnow())
+            _definition, problems = workflows_service.check(session, xml, key=_key(key), now=clock.utcnow(),
+                                                             **_limits())
         return jsonify({"details": workflows_service.problems_as_details(problems)})
 
     @expose("/<key>/migrate", methods=("GET", "POST"))

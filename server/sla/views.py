@@ -325,6 +325,24 @@ def duration_text(value: timedelta | None) -> str:
     return _("%(m)s min", m=mins)
 
 
+def case_deadline(case: Any) -> dict[str, Any] | None:
+    """Template helper for the case page: the whole case's deadline and its state now, if it has one."""
+    from server.sla.models import CaseSla
+
+    if case is None or current_user_or_none() is None:
+        return None
+    with unit_of_work() as session:
+        row = session.get(CaseSla, case.id)
+        if row is None:
+            return None
+        now = clock.utcnow()
+        state = sla_service.case_state_at(row, status=case.status, closed_at=case.closed_at, now=now)
+        end = case.closed_at if case.status != "open" else now
+        late = end - row.due_at if end is not None and end > row.due_at else None
+        return {"due_at": row.due_at, "state": state, "label": STATE_LABELS.get(state, state),
+                "basis": row.basis, "late": duration_text(late) if late else ""}
+
+
 def init_app(app: Flask) -> None:
     from server.api import openapi
     from server.extensions import csrf
@@ -335,6 +353,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["late_text"] = lambda seconds: duration_text(timedelta(seconds=seconds or 0))
     app.jinja_env.filters["sla_lateness"] = lambda task: duration_text(sla_service.lateness(task))
     app.jinja_env.globals["sla_state_labels"] = STATE_LABELS
+    app.jinja_env.globals["case_deadline"] = case_deadline
     app.jinja_env.globals["case_type_label"] = simfoni.case_type_label
     breach_query = [
         ("state", {"type": "string", "enum": list(stats.BREACH_STATES)}), ("step", {"type": "string"}),

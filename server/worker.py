@@ -237,17 +237,35 @@ def run_forever(app: Flask, *, stop: threading.Event | None = None) -> None:
     log.info("worker stopped")
 
 
-_embedded_started = False
+_embedded: tuple[threading.Thread, threading.Event] | None = None
 
 
-def start_embedded(app: Flask) -> None:
-    """Run the worker loop in a daemon thread of this process (SQLite default)."""
-    global _embedded_started
-    if _embedded_started or os.environ.get("SINERGI_NO_EMBEDDED_WORKER"):
-        return
-    _embedded_started = True
-    thread = threading.Thread(target=run_forever, args=(app,), name="sinergi-worker", daemon=True)
+def start_embedded(app: Flask) -> threading.Event | None:
+    """Run the worker loop in a daemon thread of this process (SQLite default); one per process.
+    Returns the thread's stop event (None when it did not start); ``stop_embedded`` ends it."""
+    global _embedded
+    if (_embedded is not None and _embedded[0].is_alive()) or os.environ.get("SINERGI_NO_EMBEDDED_WORKER"):
+        return None
+    stop = threading.Event()
+    thread = threading.Thread(target=run_forever, args=(app,), kwargs={"stop": stop}, name="sinergi-worker",
+                              daemon=True)
+    _embedded = (thread, stop)
     thread.start()
+    return stop
+
+
+def stop_embedded(timeout: float = 30.0) -> bool:
+    """Ask the embedded worker to stop after its current tick and wait for it; True once it has ended."""
+    global _embedded
+    if _embedded is None:
+        return True
+    thread, stop = _embedded
+    stop.set()
+    thread.join(timeout)
+    if thread.is_alive():
+        return False
+    _embedded = None
+    return True
 
 
 def sleep(seconds: float) -> None:

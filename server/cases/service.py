@@ -284,9 +284,10 @@ def deliver_message(session: Session, *, name: str, case_id: int, payload: Any, 
     except (engine_mod.EngineError, sandbox.SandboxError) as exc:
         raise ValidationFailedError(str(exc), code="engine_error") from exc
     if not delivered:
-        from server.errors import ConflictError
+        from flask_babel import gettext
 
-        raise ConflictError(f"case is not waiting for message {name}", code="not_waiting")
+        raise ConflictError(gettext("The case is not waiting for the message %(name)s.", name=name),
+                            code="not_waiting")
     new_tasks = save_instance(session, case=case, instance=instance, now=now)
     audit.record(session, action="case.message", actor=user, now=now, object_type="case", object_id=case.id,
                  case_id=case.id, details={"message": name})

@@ -40,7 +40,7 @@ format:
 
 ## Translations: i18n-update (extract + merge + fill the source language), translate what
 ## `make i18n-check` lists in translations/{id,en}/LC_MESSAGES/messages.po, then i18n-compile.
-BABEL_KEYWORDS := -k _l -k lazy_gettext -k ngettext:1,2 -k lazy_ngettext:1,2 -k pgettext:1c,2 -k lazy_pgettext:1c,2 -k pgettext_lazy:1c,2
+BABEL_KEYWORDS := -k _l -k notice_text -k lazy_gettext -k ngettext:1,2 -k lazy_ngettext:1,2 -k pgettext:1c,2 -k lazy_pgettext:1c,2 -k pgettext_lazy:1c,2
 BABEL_IGNORE := .* ._ __pycache__ node_modules instance tests bench migrations static
 
 i18n-extract:

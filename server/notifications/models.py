@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -16,7 +17,11 @@ class Notification(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(50))
+    #: The text in the language of the moment it was sent (kept for rows without ``message_id``).
     message: Mapped[str] = mapped_column(String(300))
+    #: The English message id and its parameters: each reader sees it in their own language.
+    message_id: Mapped[str | None] = mapped_column(String(300))
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
     link: Mapped[str] = mapped_column(String(300), default="")
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
     task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id"))

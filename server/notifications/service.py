@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +14,7 @@ from server.auth.models import User, user_group
 from server.auth.permissions import CASE_ROLES, Role
 from server.notifications.models import Notification, OutboxMessage
 
-KINDS = ("task_new", "sla_at_risk", "sla_breached", "referral", "referral_answer", "transfer")
+KINDS = ("task_new", "sla_at_risk", "sla_breached", "referral", "referral_answer", "referral_overdue", "transfer")
 CHANNELS = ("app", "email")
 #: Replaced by the server's address when the mail leaves (outbox.deliver): services do not know it.
 BASE_URL_MARK = "{BASE_URL}"
@@ -91,20 +92,54 @@ def mail_text(kind: str, link: str, locale: str | None) -> tuple[str, str]:
     return subject, body
 
 
-def notify(session: Session, *, users: list[User], kind: str, message: str, link: str, now: datetime,
+@dataclass(frozen=True)
+class NoticeText:
+    """A notification's text as its English message id and parameters (``notice_text``): stored so, each
+    reader sees it in their own language; the sender's rendering is kept as the fallback text."""
+
+    msgid: str
+    params: dict[str, Any]
+
+    def render(self) -> str:
+        from flask_babel import gettext
+
+        return gettext(self.msgid, **self.params)
+
+
+def notice_text(msgid: str, **params: Any) -> NoticeText:
+    """Mark a notification text for translation (an extraction keyword, see the Makefile)."""
+    return NoticeText(msgid, {k: v if isinstance(v, int | float) else str(v) for k, v in params.items()})
+
+
+def shown_text(notification: Notification, translate: Any = None) -> str:
+    """A notification in the reader's language; string parameters (task names) through ``translate``, the
+    admins' content translations."""
+    if not notification.message_id:
+        return notification.message
+    params = {k: translate(v) if translate is not None and isinstance(v, str) else v
+              for k, v in (notification.params or {}).items()}
+    try:
+        return NoticeText(notification.message_id, params).render()
+    except (KeyError, ValueError, TypeError):
+        return notification.message
+
+
+def notify(session: Session, *, users: list[User], kind: str, message: str | NoticeText, link: str, now: datetime,
            case_id: int | None = None, task_id: int | None = None, subject: str | None = None,
            default_locale: str | None = None) -> int:
     """Notify users in the app and, if they want it, by mail (link only, never case details).
 
     ``message`` is shown in the app only; ``subject`` is ignored for mail (kept for callers' clarity).
     """
+    text = message.render() if isinstance(message, NoticeText) else message
+    msgid, params = (message.msgid, message.params) if isinstance(message, NoticeText) else (None, {})
     sent = 0
     for user in users:
         if not user.is_active:
             continue
         if wants(user, kind, "app"):
-            session.add(Notification(user_id=user.id, kind=kind, message=message[:300], link=link,
-                                     case_id=case_id, task_id=task_id, created_at=now))
+            session.add(Notification(user_id=user.id, kind=kind, message=text[:300], message_id=msgid,
+                                     params=params, link=link, case_id=case_id, task_id=task_id, created_at=now))
             sent += 1
         if user.email and wants(user, kind, "email"):
             mail_subject, body = mail_text(kind, link, user.locale or default_locale)
@@ -121,7 +156,6 @@ _GROUP_MEMBERS = (select(User).join(user_group, user_group.c.user_id == User.id)
 
 def tasks_created(session: Session, *, tasks: list[Any], now: datetime) -> None:
     """Tell the assignee, or the members of the task's group, that new work is waiting."""
-    from flask_babel import gettext
 
     for task in tasks:
         if task.assignee_id is not None:
@@ -131,7 +165,7 @@ def tasks_created(session: Session, *, tasks: list[Any], now: datetime) -> None:
         else:
             users = []
         notify(session, users=[u for u in users if u is not None], kind="task_new",
-               message=gettext("New task: %(name)s", name=task.name), link=f"/tasks/{task.id}", now=now,
+               message=notice_text("New task: %(name)s", name=task.name), link=f"/tasks/{task.id}", now=now,
                case_id=task.case_id, task_id=task.id)
 
 

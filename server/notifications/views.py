@@ -20,8 +20,12 @@ bp = Blueprint("notifications", __name__)
 def index() -> Any:
     user = current_user_or_none()
     assert user is not None
+    from server import i18n
+    from server.locale import service as locale_service
+
     with unit_of_work() as session:
-        rows = service.recent(session, user=user)
+        translate = locale_service.translator(session, i18n.current_locale())
+        rows = [(n, service.shown_text(n, translate)) for n in service.recent(session, user=user)]
     return render_template("notifications/index.html", rows=rows)
 
 

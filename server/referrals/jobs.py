@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -36,7 +35,7 @@ def tick(session: Session, *, now: datetime) -> int:
         users = list({u.id: u for u in ([sender] if sender else []) + managers}.values())
         notify.notify(session, users=users, kind="referral_overdue", now=now, case_id=referral.case_id,
                       link=f"/referrals/{referral.id}",
-                      message=gettext("Referral #%(id)s to %(partner)s has no answer yet (asked by %(day)s)",
+                      message=notify.notice_text("Referral #%(id)s to %(partner)s has no answer yet (asked by %(day)s)",
                                       id=referral.id, partner=referral.agency_name, day=i18n.fmt_date(referral.respond_by)))
         referral.overdue_notified_at = now
         audit.record(session, action="referral.overdue", now=now, object_type="referral", object_id=referral.id,

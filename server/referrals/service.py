@@ -131,7 +131,7 @@ def create(session: Session, *, task: Task, case: Case, data: dict[str, Any], us
                           "consent": decision.basis, "override": referral.override_id,
                           "previous": referral.previous_id})
     notify.notify(session, users=agencies.members(session, referral.agency_id), kind="referral", now=now,
-                  message=gettext("New referral #%(id)s for your agency", id=referral.id),
+                  message=notify.notice_text("New referral #%(id)s for your agency", id=referral.id),
                   link=f"/partner/referrals/{referral.id}")
     return referral
 
@@ -211,7 +211,7 @@ def answer(session: Session, *, referral_id: int, status: ReferralStatus, user: 
              action="referral.answered_for_partner" if on_behalf else "referral.answered")
     recipients = [u for u in (session.get(User, referral.sent_by_id) if referral.sent_by_id else None,) if u]
     notify.notify(session, users=recipients, kind="referral_answer", now=now,
-                  message=gettext("Referral #%(id)s answered: %(status)s", id=referral.id,
+                  message=notify.notice_text("Referral #%(id)s answered: %(status)s", id=referral.id,
                                   status=_status_label(status)),
                   link=f"/referrals/{referral.id}", case_id=case.id)
     return referral
@@ -231,7 +231,7 @@ def revoke(session: Session, *, referral_id: int, user: User, now: datetime, rea
     _advance(session, referral=referral, case=case, to=ReferralStatus.REVOKED, user=user, now=now, reason=reason,
              action="referral.revoked", ip=ip)
     notify.notify(session, users=agencies.members(session, referral.agency_id), kind="referral", now=now,
-                  message=gettext("Referral #%(id)s was withdrawn", id=referral.id),
+                  message=notify.notice_text("Referral #%(id)s was withdrawn", id=referral.id),
                   link=f"/partner/referrals/{referral.id}")
     return referral
 

@@ -97,7 +97,7 @@ def request(session: Session, *, case_id: int, to_unit_id: int, user: User, now:
                  details={"to_unit": target.code, "consent": row.consent_basis,
                           "override_reason": row.override_reason or None})
     notify.notify(session, users=managers_of(session, target.id), kind="transfer", now=now,
-                  message=gettext("A case transfer is waiting for your decision"), link="/transfers")
+                  message=notify.notice_text("A case transfer is waiting for your decision"), link="/transfers")
     return row
 
 
@@ -143,7 +143,7 @@ def accept(session: Session, *, transfer_id: int, user: User, now: datetime, not
                  details={"from_unit": row.from_unit_id, "to_unit": row.to_unit_id, "released_tasks": released})
     requester = session.get(User, row.requested_by_id)
     notify.notify(session, users=[requester] if requester else [], kind="transfer", now=now,
-                  message=gettext("Your case transfer was accepted"), link="/transfers")
+                  message=notify.notice_text("Your case transfer was accepted"), link="/transfers")
     return row
 
 
@@ -159,7 +159,7 @@ def decline(session: Session, *, transfer_id: int, user: User, now: datetime, no
                  object_id=row.id, case_id=case.id, ip=ip, details={"note": row.decision_note})
     requester = session.get(User, row.requested_by_id)
     notify.notify(session, users=[requester] if requester else [], kind="transfer", now=now,
-                  message=gettext("Your case transfer was declined"), link="/transfers")
+                  message=notify.notice_text("Your case transfer was declined"), link="/transfers")
     return row
 
 

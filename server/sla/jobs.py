@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask_babel import gettext
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, load_only, selectinload
 
@@ -89,14 +88,14 @@ def _notify_task(session: Session, task: Task, state: str, now: datetime) -> Non
         if sla.never_suppress or not users:  # a legal deadline, or nobody to tell: the managers hear of it
             users += escalation_targets(session, group_name=sla.escalate_to, unit_id=task.case.unit_id)
         notify.notify(session, users=_unique(users), kind="sla_at_risk", link=link, now=now,
-                      message=gettext("Deadline approaching: %(name)s (%(ref)s)", name=task.name, ref=ref),
+                      message=notify.notice_text("Deadline approaching: %(name)s (%(ref)s)", name=task.name, ref=ref),
                       case_id=task.case_id, task_id=task.id)
     elif state == "breached" and sla.notified_breached_at is None:
         sla.notified_breached_at = now
         users = _workers(session, task) + escalation_targets(session, group_name=sla.escalate_to,
                                                              unit_id=task.case.unit_id)
         notify.notify(session, users=_unique(users), kind="sla_breached", link=link, now=now,
-                      message=gettext("Deadline passed: %(name)s (%(ref)s)", name=task.name, ref=ref),
+                      message=notify.notice_text("Deadline passed: %(name)s (%(ref)s)", name=task.name, ref=ref),
                       case_id=task.case_id, task_id=task.id)
         audit.record(session, action="sla.escalated", now=now, object_type="task", object_id=task.id,
                      case_id=task.case_id, actor_name="system",
@@ -131,13 +130,13 @@ def refresh_case_states(session: Session, *, now: datetime, batch: int = 500) ->
             notify.notify(session, users=escalation_targets(session, group_name=row.escalate_to,
                                                             unit_id=case.unit_id),
                           kind="sla_at_risk", link=link, now=now, case_id=case.id,
-                          message=gettext("Case deadline approaching: %(ref)s", ref=case.reference))
+                          message=notify.notice_text("Case deadline approaching: %(ref)s", ref=case.reference))
         elif new_state == "breached" and row.notified_breached_at is None:
             row.notified_breached_at = now
             notify.notify(session, users=escalation_targets(session, group_name=row.escalate_to,
                                                             unit_id=case.unit_id),
                           kind="sla_breached", link=link, now=now, case_id=case.id,
-                          message=gettext("Case deadline passed: %(ref)s", ref=case.reference))
+                          message=notify.notice_text("Case deadline passed: %(ref)s", ref=case.reference))
         audit.record(session, action="sla.case_state_changed", now=now, object_type="case", object_id=case.id,
                      case_id=case.id, actor_name="system", details={"from": old, "to": new_state})
     return changed

@@ -217,7 +217,7 @@ def _notify_new_holder(session: Any, user: User, tasks: list[Any]) -> None:
     now = clock.utcnow()
     for task in tasks:
         notify.notify(session, users=[user], kind="task_new", link=f"/tasks/{task.id}", now=now,
-                      message=_("Task assigned to you: %(name)s", name=task.name), case_id=task.case_id,
+                      message=notify.notice_text("Task assigned to you: %(name)s", name=task.name), case_id=task.case_id,
                       task_id=task.id)
 
 

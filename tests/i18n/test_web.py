@@ -186,3 +186,15 @@ def test_coverage_lists_an_untranslated_label_until_it_is_translated(web, client
     assert 'class="untranslated"' not in page and "Semua teks sudah diterjemahkan." in page
     workflows = _text(client.get("/admin/translation-coverage/?kind=workflow&key=konsultasi"))
     assert "Layanan Konsultasi" in workflows and 'class="untranslated"' not in workflows
+
+
+def test_notifications_are_shown_in_each_readers_language(web, client):
+    """A notification is stored as its message and parameters: the caseworker who reads in English and the
+    one who reads in Indonesian each see it in their own language, with the task name translated for them."""
+    task_url = _start_consultation(web)  # pendamping starts a case; the new task notifies its group
+    page = _text(client.get("/notifications"))
+    assert "Tugas baru: Catat konsultasi" in page
+    _switch(client, "en", "/notifications")
+    page = _text(client.get("/notifications"))
+    assert "New task: " in page and "Tugas baru" not in page
+    assert task_url.rsplit("/", 1)[1] in page  # the link to the same task

@@ -23,6 +23,7 @@ def _submit(web: Any, task_url: str, fields: dict[str, str]) -> str:
 
 def _open_task(web: Any, case_url: str, name: str) -> str:
     page = web.client.get(case_url).get_data(as_text=True)
+    page = page.split("Tugas selesai", 1)[0]  # the open tasks, not the finished ones listed below them
     found = re.findall(r'href="(/tasks/\d+)"[^>]*>\s*' + re.escape(name), page)
     assert found, f"no open task {name} on {case_url}"
     return found[-1]

@@ -135,6 +135,24 @@ def _modeler_config(session: Any, key: str, xml_url: str) -> dict[str, Any]:
     }
 
 
+def translation_gaps(session: Any, version: Any) -> dict[str, Any]:
+    """What users of the other languages would see untranslated if this version went live: the translation
+    coverage page's reports for this workflow version and the forms its tasks use, and the totals per language."""
+    from server.locale.admin import LANGUAGE_NAMES, coverage_reports
+
+    reports = coverage_reports(session, kind="workflow", key=version.definition.key, number=version.number)
+    form_keys = sorted({forms_service.key_from_filename(task.form_file)
+                        for task in workflows_service.parsed(version).user_tasks if task.form_file})
+    for form_key in form_keys:
+        reports += coverage_reports(session, kind="form", key=form_key)
+    totals: dict[str, int] = {}
+    for report in reports:
+        for locale, missing in report["missing"].items():
+            totals[locale] = totals.get(locale, 0) + len(missing)
+    return {"reports": [r for r in reports if r["missing"]], "totals": totals, "forms": len(form_keys),
+            "languages": LANGUAGE_NAMES}
+
+
 class WorkflowsView(SinergiView):
     @expose("/")
     def index(self) -> Any:
@@ -203,8 +221,9 @@ class WorkflowsView(SinergiView):
             changes = workflows_service.compare_versions(session, key=key, old=active.number, new=number) \
                 if active is not None and active.number != number else []
             authors = _authors(session, [version])
+            gaps = translation_gaps(session, version)
         return self.render("admin/sinergi/version.html", definition=definition, version=version, problems=problems,
-                           active=active, changes=changes, authors=authors)
+                           active=active, changes=changes, authors=authors, gaps=gaps)
 
     @expose("/<key>/<int:number>/bpmn")
     def xml(self, key: str, number: int) -> Any:

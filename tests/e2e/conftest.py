@@ -61,7 +61,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
 
     databases = _fresh_database(tmp_path_factory, "e2e")
     url = next(databases)
-    app = make_app(url)
+    app = make_app(url, PUBLIC_INTAKE_ENABLED=True)  # the public complaint page is checked too
     prepare(app)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="e2e-server", daemon=True)

@@ -61,6 +61,12 @@ def test_axe_finds_no_serious_problem_on_the_main_pages(live: Any, browser: Any,
     ]
     if "sla.dashboard" in live.app.view_functions:
         pages += [("kepala", "dashboard", "/sla/"), ("kepala", "late-tasks", "/sla/breaches")]
+    # Beyond the caseworkers: the partner portal, the public complaint page, reports and the admin area.
+    pages += [("mitra", "partner-referrals", "/partner/"), (None, "public-complaint", "/pengaduan"),
+              ("kepala", "reports", "/reports/"), ("admin", "admin-home", "/admin/"),
+              ("admin", "admin-workflows", "/admin/workflows/"), ("admin", "admin-users", "/admin/users/"),
+              ("admin", "admin-deadlines", "/admin/sla/policies/"),
+              ("admin", "admin-translation-coverage", "/admin/translation-coverage/")]
     report: dict[str, Any] = {}
     tabs: dict[str | None, Any] = {}
     for user, name, path in pages:

@@ -424,7 +424,9 @@ class _Office:
                 work = escalations + work
             if not work:
                 instance = cases_service.load_instance(case)
-                waiting = instance.waiting_messages()
+                # the partner's answer and the investigator's release; not the staff-recorded events every open
+                # case also waits for (ancaman_baru, korban_mengundurkan_diri)
+                waiting = [m for m in instance.waiting_messages() if m in ("jawaban_rujukan", "izin_penyidik")]
                 at = t + timedelta(hours=s.rng.uniform(18, 40))
                 if not waiting or at > self.now or s.target in waiting:
                     break

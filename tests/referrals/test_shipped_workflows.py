@@ -78,7 +78,8 @@ def test_kekerasan_referral_to_legal_aid_accepted_then_done(app, session):
         sent = s.execute(select(Referral).where(Referral.task_id == task_id)).scalar_one()
         assert (sent.status, sent.consent_basis, sent.agency_code) == ("sent", "consent", "lbh_posbakum")
         assert sent.shared["identity"]["nama_korban"] == h.VICTIM and "kronologi" not in sent.shared["identity"]
-        assert cases.load_instance(cases.get_case(s, case_id)).waiting_messages() == ["jawaban_rujukan"]
+        assert cases.load_instance(cases.get_case(s, case_id)).waiting_messages() == [
+            "ancaman_baru", "jawaban_rujukan", "korban_mengundurkan_diri"]
         referrals.answer(s, referral_id=sent.id, status=ReferralStatus.ACCEPTED, user=h.user(s, "lbh_advokat"),
                          now=now, officer="Advokat R (fiktif)")
         assert {t.bpmn_id for t in _ready(s, case_id)} - {"input_simfoni"} == {"catat_layanan"}

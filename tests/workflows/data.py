@@ -257,3 +257,18 @@ def laporan_gt() -> dict[str, Any]:
     return {"tgl_laporan_gt": wib(T0 + timedelta(days=6))[:10],
             "disampaikan_kepada": "Sekretariat GT PP-TPPO Kota Payakumbuh",
             "ringkasan_laporan": "Korban PMI non-prosedural dipulangkan; rehabilitasi sosial berjalan."}
+
+
+# -- Events while a case is open (domain §3: E1 new threat, E2 victim withdraws) ---------------------
+
+def pengunduran_diri(at: datetime, laporan_polisi_tpks: str = "tidak_berlaku", **over: Any) -> dict[str, Any]:
+    return _merge({"tgl_pengunduran_diri": wib(at), "alasan_pengunduran_diri": "tidak_lanjut_proses_hukum",
+                   "keterangan_pengunduran_diri": "Korban ingin fokus bekerja dan tidak mau bertemu polisi lagi.",
+                   "pernyataan_tertulis": True, "laporan_polisi_tpks": laporan_polisi_tpks,
+                   "diberi_info_layanan_kembali": True, "risiko_saat_mundur": "rendah"}, over)
+
+
+def ancaman_baru(at: datetime, tingkat_risiko: str = "tinggi", **over: Any) -> dict[str, Any]:
+    return _merge({"tgl_ancaman": wib(at), "sumber_informasi_ancaman": "korban",
+                   "uraian_ancaman": "Terlapor mendatangi rumah orang tua korban dan mengancam akan membawa anak.",
+                   "faktor_risiko_baru": ["pelaku_kembali"], "tingkat_risiko": tingkat_risiko}, over)

@@ -28,7 +28,8 @@ PPA_FORMS = sorted(p for p in FORMS.glob("*.schema.json")
                    if not p.name.startswith(("konsultasi", "persetujuan")))
 SCHEMA_FILES = sorted(FORMS.glob("*.schema.json"))
 FLOW_NODES = ("startEvent", "endEvent", "userTask", "scriptTask", "exclusiveGateway", "parallelGateway",
-              "inclusiveGateway", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent", "subProcess")
+              "inclusiveGateway", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent", "subProcess",
+              "receiveTask")
 LEGAL_BASIS = re.compile(r"UU \d+/\d{4}|Permen PPPA|Perpres|Kemenkes|SIPPN|PP \d+/\d{4}|[Ss]tandar pelayanan|SOP")
 
 
@@ -142,8 +143,9 @@ def test_boundary_timers_are_non_interrupting_escalations(key):
     process = _root(key).find("bpmn:process", NS)
     tasks = {t.bpmn_id: t for t in parsed(key).user_tasks}
     flows = {f.get("sourceRef"): f.get("targetRef") for f in process.iter(f"{{{NS['bpmn']}}}sequenceFlow")}
-    timers = process.findall(".//bpmn:boundaryEvent", NS)
-    assert len(timers) >= (7 if key == "ppa_kasus_kekerasan" else 3)
+    timers = [b for b in process.findall(".//bpmn:boundaryEvent", NS)
+              if b.find("bpmn:timerEventDefinition", NS) is not None]
+    assert len(timers) >= (7 if key == "ppa_kasus_kekerasan" else 4)
     for timer in timers:
         assert timer.get("cancelActivity") == "false", timer.get("id")
         assert timer.find("bpmn:timerEventDefinition", NS) is not None
@@ -151,6 +153,28 @@ def test_boundary_timers_are_non_interrupting_escalations(key):
         assert LEGAL_BASIS.search(documentation), timer.get("id")
         target = tasks[flows[timer.get("id")]]
         assert target.lane == "kepala_uptd" and target.form_file == "eskalasi.schema.json", timer.get("id")
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_only_the_open_case_watchers_are_closed_by_the_case_closed_signal(key):
+    """E1/E2 (domain §3) wait on receive tasks for staff messages; the normal closure throws 'kasus_ditutup',
+    which interrupts exactly those waits, and nothing else is interrupting."""
+    process = _root(key).find("bpmn:process", NS)
+    receive = {r.get("id"): r.get("messageRef") for r in process.iterfind("bpmn:receiveTask", NS)}
+    assert receive == {"tunggu_pengunduran_diri": "Message_korban_mengundurkan_diri",
+                       "tunggu_ancaman_baru": "Message_ancaman_baru"}
+    signals = [b for b in process.findall(".//bpmn:boundaryEvent", NS)
+               if b.find("bpmn:timerEventDefinition", NS) is None]
+    assert sorted(b.get("attachedToRef") for b in signals) == sorted(receive)
+    for boundary in signals:
+        assert boundary.find("bpmn:signalEventDefinition", NS).get("signalRef") == "Signal_kasus_ditutup"
+        assert boundary.get("cancelActivity", "true") == "true"
+    throw = process.find("bpmn:intermediateThrowEvent[@id='tutup_pemantauan_kasus']", NS)
+    flows = {f.get("sourceRef"): f.get("targetRef") for f in process.iter(f"{{{NS['bpmn']}}}sequenceFlow")}
+    assert throw.find("bpmn:signalEventDefinition", NS).get("signalRef") == "Signal_kasus_ditutup"
+    assert flows["simfoni_terminasi"] == "tutup_pemantauan_kasus" and flows["tutup_pemantauan_kasus"] == "terminasi"
+    end = process.find("bpmn:endEvent[@id='selesai_korban_mundur']", NS)
+    assert end.find("bpmn:terminateEventDefinition", NS) is not None
 
 
 @pytest.mark.parametrize("key", KEYS)
@@ -197,6 +221,7 @@ def test_end_events_name_the_outcomes():
     ends = {key: {e.get("id") for e in _root(key).iter(f"{{{NS['bpmn']}}}endEvent")} for key in KEYS}
     assert {"terminasi", "dilimpahkan"} <= ends["ppa_kasus_kekerasan"]
     assert {"terminasi", "dialihkan"} <= ends["ppa_kasus_tppo"]
+    assert all("selesai_korban_mundur" in found for found in ends.values() if found >= {"terminasi"})
 
 
 @pytest.mark.parametrize("key", KEYS)

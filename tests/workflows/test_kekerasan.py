@@ -75,7 +75,7 @@ def test_kdrt_low_risk_path_to_closure(persist):
     assert run.ready_ids() == {"rujukan"}
     assert run.ready()["rujukan"].properties.get("referral") == "true"
     run.complete("rujukan", D.rujukan("lbh_posbakum", "bantuan_hukum"))
-    assert run.instance.waiting_messages() == ["jawaban_rujukan"]
+    assert run.instance.waiting_messages() == ["ancaman_baru", "jawaban_rujukan", "korban_mengundurkan_diri"]
     assert run.ready_ids() == set()
     run.message("jawaban_rujukan", D.jawaban("diterima"))
     assert run.data["jawaban_rujukan"]["status"] == "diterima"

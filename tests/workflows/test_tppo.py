@@ -45,11 +45,14 @@ def test_victim_abroad_is_repatriated_and_reintegrated(persist):
                                                  D.item("pemulangan", "dinsos", days=6),
                                                  D.item("reintegrasi_sosial", "disnaker", days=7)))
     run.complete("persetujuan_rencana", D.SETUJU, lane="kepala_uptd")
-    assert run.ready_ids() == {"input_simfoni", "rujukan_rehabilitasi"}
+    assert run.ready_ids() == {"input_simfoni", "rujukan_rehabilitasi", "pendampingan_hukum"}
     tasks = run.ready()
     assert tasks["rujukan_rehabilitasi"].lane == "pendamping"
     assert tasks["rujukan_rehabilitasi"].properties["referral"] == "true"
     assert tasks["rujukan_rehabilitasi"].properties["slaPolicy"] == "tppo_rehabilitation"
+    # legal accompaniment runs beside the services; no verdict yet, so no restitution monitor
+    run.complete("pendampingan_hukum", D.pendampingan_hukum(), lane="profesional")
+    assert "pantau_restitusi" not in run.ready_ids()
     run.complete("input_simfoni", D.simfoni(modul="tppo"), lane="pengelola_data")
     assert run.ready_ids() == {"laporan_gugus_tugas", "rujukan_rehabilitasi"}
     run.complete("laporan_gugus_tugas", D.laporan_gt(), lane="gugus_tugas")
@@ -61,7 +64,7 @@ def test_victim_abroad_is_repatriated_and_reintegrated(persist):
     run.complete("catat_rehabilitasi", D.layanan(pemberi_layanan="RPTC Dinsos (fiktif)"))
     # the investigator still needs her as a witness: repatriation waits for the investigator's word
     assert run.ready_ids() == set()
-    assert run.instance.waiting_messages() == ["izin_penyidik"]
+    assert run.instance.waiting_messages() == ["ancaman_baru", "izin_penyidik", "korban_mengundurkan_diri"]
     run.message("izin_penyidik", {"keterangan_cukup": True, "penyidik": "Bripka R (fiktif)"},
                 at=T0 + timedelta(days=4))
     assert run.ready_ids() == {"pemulangan"}

@@ -29,7 +29,7 @@ LOCALES = ("id", "en")
 CONTENT_DIRS = ("forms", "workflows")
 CONTENT_LOCALE, CODE_LOCALE = "id", "en"
 #: Keep in step with BABEL_KEYWORDS in the Makefile (a test compares them).
-EXTRA_KEYWORDS = ("_l", "lazy_gettext", "ngettext:1,2", "lazy_ngettext:1,2", "pgettext:1c,2", "lazy_pgettext:1c,2",
+EXTRA_KEYWORDS = ("_l", "notice_text", "lazy_gettext", "ngettext:1,2", "lazy_ngettext:1,2", "pgettext:1c,2", "lazy_pgettext:1c,2",
                   "pgettext_lazy:1c,2")
 #: Directories never scanned (same as BABEL_IGNORE in the Makefile).
 IGNORED_DIRS = (".*", "._", "__pycache__", "node_modules", "instance", "tests", "bench", "migrations", "static")

@@ -99,6 +99,10 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.filters["dt"] = i18n.fmt_dt
     app.jinja_env.filters["d"] = i18n.fmt_date
+    from server import labels
+
+    app.jinja_env.globals["sla_state_label"] = lambda state: str(labels.SLA_STATES.get(state, state))
+    app.jinja_env.globals["audit_action_label"] = lambda action: str(labels.ACTIONS.get(action, action))
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

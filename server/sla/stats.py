@@ -106,7 +106,7 @@ class Summary:
 def _workflow_keys(session: Session, version_ids: set[int]) -> dict[int, str]:
     if not version_ids:
         return {}
-    rows = session.execute(
+    rows = session.connection().execute(
         select(WorkflowVersion.id, WorkflowDefinition.key).join(
             WorkflowDefinition, WorkflowDefinition.id == WorkflowVersion.definition_id
         ).where(WorkflowVersion.id.in_(version_ids))
@@ -121,9 +121,11 @@ def _open_tasks(user: User) -> Any:
 
 
 def summary(session: Session, *, user: User, now: datetime) -> Summary:
-    """Open tasks of the office by SLA state, step, group, person and due month (two grouped queries)."""
+    """Open tasks of the office by SLA state, step, group, person and due month (two grouped queries).
+
+    Aggregates are read through Core (``session.connection()``): thousands of grouped rows need no ORM."""
     state = sla_service.live_state_expr(now).label("state")
-    rows = session.execute(
+    rows = session.connection().execute(
         select(Case.workflow_version_id, Task.bpmn_id, Task.name, Task.group_id, Task.assignee_id, state,
                func.count().label("n"))
         .select_from(Task).join(Case, Case.id == Task.case_id).where(_open_tasks(user))
@@ -152,9 +154,9 @@ def summary(session: Session, *, user: User, now: datetime) -> Summary:
             for k in OPEN_STATES:
                 into[k] += step[k]
     steps = merged  # type: ignore[assignment]
-    group_rows = {g.id: g for g in session.execute(
+    group_rows = {g.id: g for g in session.connection().execute(
         select(Group.id, Group.name, Group.title).where(Group.id.in_([g for g in groups if g is not None])))}
-    user_rows = {u.id: u for u in session.execute(
+    user_rows = {u.id: u for u in session.connection().execute(
         select(User.id, User.username, User.full_name).where(User.id.in_([p for p in people if p is not None])))}
     by_step = sorted((_with_total(s) for s in steps.values()),
                      key=lambda s: (-s["breached"], -s["at_risk"], -s["total"], s["name"]))
@@ -179,7 +181,7 @@ def _by_month(session: Session, *, user: User, now: datetime) -> list[dict[str, 
     edges = month_edges(now)
     bucket = _bucket_expr(Task.due_at, edges, "earlier", "later").label("month")
     state = sla_service.live_state_expr(now).label("state")
-    rows = session.execute(
+    rows = session.connection().execute(
         select(bucket, state, func.count().label("n")).select_from(Task).join(Case, Case.id == Task.case_id)
         .where(_open_tasks(user), Task.due_at.is_not(None)).group_by(bucket, state)
     ).all()
@@ -191,7 +193,7 @@ def _by_month(session: Session, *, user: User, now: datetime) -> list[dict[str, 
 
 
 def _legal_breached(session: Session, *, user: User, now: datetime) -> int:
-    return int(session.execute(
+    return int(session.connection().execute(
         select(func.count()).select_from(Task).join(Case, Case.id == Task.case_id)
         .join(TaskSla, TaskSla.task_id == Task.id)
         .where(_open_tasks(user), Task.paused_since.is_(None), Task.due_at < now, TaskSla.never_suppress)
@@ -199,7 +201,7 @@ def _legal_breached(session: Session, *, user: User, now: datetime) -> int:
 
 
 def _open_cases(session: Session, *, user: User) -> int:
-    return int(session.execute(
+    return int(session.connection().execute(
         select(func.count(Case.id)).where(Case.status == OPEN, unit_clause(user))
     ).scalar_one())
 
@@ -207,7 +209,7 @@ def _open_cases(session: Session, *, user: User) -> int:
 def _case_deadlines(session: Session, *, user: User, now: datetime) -> dict[str, int]:
     state = sql_case((CaseSla.due_at < now, literal("breached")), (CaseSla.warn_at <= now, literal("at_risk")),
                      else_=literal("on_track")).label("state")
-    rows = session.execute(
+    rows = session.connection().execute(
         select(state, func.count()).select_from(CaseSla).join(Case, Case.id == CaseSla.case_id)
         .where(Case.status == OPEN, unit_clause(user)).group_by(state)
     ).all()

@@ -11,6 +11,7 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from http.client import HTTPException
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -77,7 +78,7 @@ def work_case(port: int, tokens: dict[str, str], first_task: dict[str, Any], rec
         try:
             status, body = http.request("POST", f"/api/v1/tasks/{task_id}/complete", {"data": PAYLOADS[bpmn_id]},
                                         tokens[ACTOR[bpmn_id]])
-        except OSError as exc:
+        except (OSError, HTTPException) as exc:  # refused, reset, or cut off mid-answer (kill -9)
             rec.add(Outcome(task_id, bpmn_id, type(exc).__name__))
             if on_error is None or not on_error(exc):
                 return

@@ -352,7 +352,7 @@ def run_backend(kind: str, cfg: Config, pg_url: str | None, phases: set[str], lo
         if not ok and pgfix.SYMPTOM in server.log_text():
             res.notes.append(
                 "SERVER BUG: every completion on PostgreSQL fails (503) with 'FOR UPDATE cannot be applied to the "
-                "nullable side of an outer join' (lock_case/_lock_task lock a row that has a lazy='joined' "
+                "nullable side of an outer join' (lock_case/lock_task lock a row that has a lazy='joined' "
                 "relationship). The figures below were measured with the proposed fix patched in at runtime "
                 "(bench/pgfix.py: with_for_update(of=Case) / of=Task).")
             log(f"[{kind}] server bug detected; restarting with bench/pgfix.py")

@@ -36,7 +36,7 @@ def apply() -> None:
         return task
 
     cases_service.lock_case = lock_case
-    tasks_service._lock_task = lock_task
+    tasks_service.lock_task = lock_task
 
 
 PRELUDE = "sys.path.insert(0, 'bench')\nimport pgfix\npgfix.apply()"

@@ -7,15 +7,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.audit import service as audit
 from server.auth.models import User
 from server.auth.permissions import Role
-from server.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationFailedError
+from server.errors import ConflictError, PermissionDeniedError, ValidationFailedError
 from server.sla.models import TaskSla
 from server.sla.service import UNPAUSABLE, fold_pause, state_at
+from server.tasks import service as tasks_service
 from server.tasks.models import Task
 
 
@@ -25,22 +25,13 @@ def _may_pause(user: User, task: Task) -> bool:
     return Role.MANAGER in user.group_names and task.case.unit_id == user.unit_id
 
 
-def _locked_task(session: Session, task_id: int) -> Task:
-    task = session.execute(
-        select(Task).where(Task.id == task_id).with_for_update(key_share=True, of=Task).execution_options(populate_existing=True)
-    ).scalar_one_or_none()
-    if task is None:
-        raise NotFoundError()
-    return task
-
-
 def pause(session: Session, *, task_id: int, user: User, now: datetime, reason: str) -> Task:
     """Stop a task's SLA clock (e.g. waiting for the victim); legal and clinical clocks cannot stop."""
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailedError(details=[{"field": "reason", "keyword": "required",
                                               "message": "a reason is required"}])
-    task = _locked_task(session, task_id)
+    task = tasks_service.lock_task(session, task_id)
     if not _may_pause(user, task):
         raise PermissionDeniedError()
     if task.status != "open" or task.due_at is None:
@@ -62,7 +53,7 @@ def pause(session: Session, *, task_id: int, user: User, now: datetime, reason: 
 def resume(session: Session, *, task_id: int, user: User, now: datetime, reason: str = "") -> Task:
     """Restart a paused clock: the time spent paused (office time for working-day deadlines) moves
     the deadline back."""
-    task = _locked_task(session, task_id)
+    task = tasks_service.lock_task(session, task_id)
     if not _may_pause(user, task):
         raise PermissionDeniedError()
     if task.status != "open" or task.paused_since is None:

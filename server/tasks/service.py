@@ -61,7 +61,8 @@ def get_for(session: Session, *, task_id: int, user: User, now: datetime, ip: st
     return task
 
 
-def _lock_task(session: Session, task_id: int) -> Task:
+def lock_task(session: Session, task_id: int) -> Task:
+    """The task row, locked FOR NO KEY UPDATE and read fresh; NotFoundError if there is none."""
     task = session.execute(
         select(Task).where(Task.id == task_id).with_for_update(key_share=True, of=Task).execution_options(populate_existing=True)
     ).scalar_one_or_none()
@@ -72,7 +73,7 @@ def _lock_task(session: Session, task_id: int) -> Task:
 
 def claim(session: Session, *, task_id: int, user: User, now: datetime) -> Task:
     """Assign an open task to ``user``; raise if someone else holds it."""
-    task = _lock_task(session, task_id)
+    task = lock_task(session, task_id)
     if not may_view(user, task):
         raise NotFoundError()
     if task.status != "open":
@@ -88,7 +89,7 @@ def claim(session: Session, *, task_id: int, user: User, now: datetime) -> Task:
 
 
 def unclaim(session: Session, *, task_id: int, user: User, now: datetime) -> Task:
-    task = _lock_task(session, task_id)
+    task = lock_task(session, task_id)
     if not may_view(user, task):
         raise NotFoundError()
     if task.status != "open":
@@ -105,7 +106,7 @@ def assign(session: Session, *, task_id: int, assignee: User, user: User, now: d
     """A manager gives a task to a member of its group."""
     if Role.MANAGER not in user.group_names:
         raise PermissionDeniedError()
-    task = _lock_task(session, task_id)
+    task = lock_task(session, task_id)
     if task.status != "open":
         raise ConflictError(code="task_closed")
     if task.group_id not in {g.id for g in assignee.groups}:
